@@ -1,0 +1,1 @@
+"""hocvu: the platform for national digital-literacy programs."""
