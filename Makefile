@@ -1,0 +1,68 @@
+# hocvu: `make demo` serves the platform with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint typecheck check-migrations unit browser bench bench-quick system-deps messages lock clean
+
+$(BIN)/.runtime: requirements/base.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/base.txt
+	touch $@
+
+$(BIN)/.dev: $(BIN)/.runtime requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+$(BIN)/.bench: $(BIN)/.dev requirements/bench.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/bench.txt
+	touch $@
+
+## Debian packages the project needs: gettext (translations), chromium (browser tests).
+system-deps:
+	@scripts/system-deps.sh
+
+messages: $(BIN)/.runtime
+	@command -v msgfmt >/dev/null || scripts/system-deps.sh gettext
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*' -v0
+
+demo: $(BIN)/.runtime messages
+	$(BIN)/python manage.py migrate -v0
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  hocvu is running at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	@echo
+	$(BIN)/python manage.py runserver --insecure --noreload $(HOST):$(PORT)
+
+lint: $(BIN)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(BIN)/.dev
+	$(BIN)/mypy hocvu
+
+check-migrations: $(BIN)/.dev
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+
+test: $(BIN)/.dev system-deps messages lint typecheck check-migrations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/.bench
+	$(BIN)/python -m bench
+
+bench-quick: $(BIN)/.bench
+	$(BIN)/python -m bench --quick
+
+## Re-resolve the locked requirements after editing requirements/*.in.
+lock: $(BIN)/.dev
+	cd requirements && for f in base dev bench; do \
+	  ../$(BIN)/pip-compile -q --strip-extras --no-header --no-emit-index-url \
+	    --no-emit-find-links $$f.in -o $$f.txt; done
+
+clean:
+	rm -rf $(VENV) var test-artifacts .mypy_cache .ruff_cache .pytest_cache

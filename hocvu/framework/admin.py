@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from hocvu.framework import services
+from hocvu.framework.models import (
+    Area,
+    Competence,
+    CompetenceLevel,
+    FrameworkVersion,
+    RoleProfile,
+    RoleTarget,
+)
+from hocvu.web.admin_scoping import AuthorAdmin
+
+
+class FrozenWhenPublished(AuthorAdmin):
+    """Published versions are read-only in the admin, as in the database."""
+
+    def _version_of(self, obj: Any) -> FrameworkVersion | None:
+        return None
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        version = self._version_of(obj) if obj is not None else None
+        if version is not None and version.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        version = self._version_of(obj) if obj is not None else None
+        if version is not None and version.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class CompetenceLevelInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CompetenceLevel
+    extra = 0
+    fields = ("level", "statement", "statement_en")
+
+
+@admin.register(FrameworkVersion)
+class FrameworkVersionAdmin(FrozenWhenPublished):
+    list_display = ("title", "label", "status", "published_at")
+    list_filter = ("status",)
+    readonly_fields = ("status", "published_at", "based_on")
+    actions = ["publish_versions"]
+
+    def _version_of(self, obj: Any) -> FrameworkVersion | None:
+        return obj  # type: ignore[no-any-return]
+
+    @admin.action(description=_("Publish the selected drafts"))
+    def publish_versions(self, request: HttpRequest, queryset: QuerySet[FrameworkVersion]) -> None:
+        for version in queryset:
+            try:
+                services.publish(version, actor=request.user)
+            except ValueError as exc:
+                self.message_user(request, f"{version}: {exc}", level=messages.ERROR)
+            else:
+                self.message_user(request, _("Published %(v)s") % {"v": version})
+
+
+@admin.register(Area)
+class AreaAdmin(FrozenWhenPublished):
+    list_display = ("code", "title", "version")
+    list_filter = ("version",)
+
+    def _version_of(self, obj: Any) -> FrameworkVersion | None:
+        return obj.version  # type: ignore[no-any-return]
+
+
+@admin.register(Competence)
+class CompetenceAdmin(FrozenWhenPublished):
+    list_display = ("code", "title", "area", "version")
+    list_filter = ("version", "area__code")
+    search_fields = ("code", "title", "title_en")
+    inlines = [CompetenceLevelInline]
+
+    def _version_of(self, obj: Any) -> FrameworkVersion | None:
+        return obj.version  # type: ignore[no-any-return]
+
+
+class RoleTargetInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = RoleTarget
+    extra = 0
+    fields = ("competence", "level")
+
+
+@admin.register(RoleProfile)
+class RoleProfileAdmin(FrozenWhenPublished):
+    list_display = ("code", "title", "version")
+    list_filter = ("version",)
+    inlines = [RoleTargetInline]
+
+    def _version_of(self, obj: Any) -> FrameworkVersion | None:
+        return obj.version  # type: ignore[no-any-return]

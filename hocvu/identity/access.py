@@ -1,0 +1,106 @@
+"""Who may do what, where: the one place where authorization is decided.
+
+Every role is held over a unit and reaches that unit's whole subtree. Views, API routes
+and admin pages ask these functions and nothing else. An object outside the caller's
+scope is reported as not found, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from hocvu.identity.models import Role, RoleAssignment, User
+from hocvu.organizations.models import Unit
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "unit.view": frozenset({Role.UNIT_MANAGER, Role.ADMINISTRATOR, Role.ASSESSOR, Role.MENTOR}),
+    "unit.manage": frozenset({Role.UNIT_MANAGER, Role.ADMINISTRATOR}),
+    "person.view": frozenset({Role.UNIT_MANAGER, Role.ADMINISTRATOR, Role.ASSESSOR, Role.MENTOR}),
+    "person.manage": frozenset({Role.UNIT_MANAGER, Role.ADMINISTRATOR}),
+    "role.assign": frozenset({Role.ADMINISTRATOR}),
+    "framework.edit": frozenset({Role.AUTHOR, Role.ADMINISTRATOR}),
+    "audit.view": frozenset({Role.ADMINISTRATOR}),
+}
+
+
+def _check_permission(permission: str) -> frozenset[str]:
+    try:
+        return PERMISSIONS[permission]
+    except KeyError:
+        raise ValueError(f"unknown permission {permission!r}") from None
+
+
+def scope_paths(user: Any, permission: str) -> list[str]:
+    """Unit paths at whose subtrees ``user`` holds ``permission``, nested ones collapsed."""
+    roles = _check_permission(permission)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return [""]
+    cache: dict[str, list[str]] = user.__dict__.setdefault("_hocvu_scopes", {})
+    if permission not in cache:
+        paths = sorted(
+            RoleAssignment.objects.filter(user=user, role__in=roles).values_list(
+                "unit__path", flat=True
+            )
+        )
+        collapsed: list[str] = []
+        for path in paths:
+            if not any(path.startswith(kept) for kept in collapsed):
+                collapsed.append(path)
+        cache[permission] = collapsed
+    return cache[permission]
+
+
+def _path_filter(field: str, paths: list[str]) -> Q:
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{f"{field}__startswith": path})
+    return condition
+
+
+def can(user: Any, permission: str, unit: Unit | None) -> bool:
+    """True when ``user`` holds ``permission`` over ``unit`` (None means: anywhere)."""
+    paths = scope_paths(user, permission)
+    if unit is None:
+        return bool(paths)
+    return any(unit.path.startswith(p) for p in paths)
+
+
+def units_for(user: Any, permission: str = "unit.view") -> QuerySet[Unit]:
+    """The units ``user`` may see (or act on) under ``permission``."""
+    return Unit.objects.filter(_path_filter("path", scope_paths(user, permission)))
+
+
+def unit_for(user: Any, unit_id: int, permission: str = "unit.view") -> Unit:
+    """One unit, or 404 when it does not exist or lies outside the caller's scope."""
+    try:
+        return units_for(user, permission).get(pk=unit_id)
+    except (Unit.DoesNotExist, ValueError, TypeError):
+        raise Http404("unit not found") from None
+
+
+def people_for(user: Any, permission: str = "person.view") -> QuerySet[User]:
+    """The people ``user`` may see (or act on); everyone may see their own record."""
+    condition = _path_filter("unit__path", scope_paths(user, permission))
+    if permission == "person.view" and getattr(user, "is_authenticated", False):
+        condition |= Q(pk=user.pk)
+    return User.objects.filter(condition)
+
+
+def person_for(user: Any, person_id: int, permission: str = "person.view") -> User:
+    """One person, or 404 when they do not exist or lie outside the caller's scope."""
+    try:
+        return people_for(user, permission).get(pk=person_id)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("person not found") from None
+
+
+def may_use_admin(user: Any) -> bool:
+    """Authors and administrators use the Django admin."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or scope_paths(user, "framework.edit"))

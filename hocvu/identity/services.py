@@ -1,0 +1,101 @@
+"""Creating people, assigning roles, finding a person by national ID number."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from hocvu.audit import crypto
+from hocvu.audit import services as audit
+from hocvu.identity.models import Gender, Role, RoleAssignment, User
+from hocvu.organizations.models import Unit
+
+NATIONAL_ID_CONTEXT = "identity_user.national_id"
+# Citizen identity card (CCCD) numbers have 12 digits: province code, century/gender
+# digit, year of birth, then a serial.
+_NATIONAL_ID = re.compile(r"^\d{12}$")
+
+
+class InvalidNationalId(ValueError):
+    """The value is not a 12-digit citizen identity number."""
+
+
+def normalize_national_id(value: str) -> str:
+    """Strip spaces and dots people type into ID numbers; validate the 12 digits."""
+    digits = re.sub(r"[\s.\-]", "", value)
+    if not _NATIONAL_ID.match(digits):
+        raise InvalidNationalId("Số định danh cá nhân phải gồm đúng 12 chữ số.")
+    return digits
+
+
+def national_id_index(value: str) -> str:
+    return crypto.blind_index(normalize_national_id(value), NATIONAL_ID_CONTEXT)
+
+
+@transaction.atomic
+def create_person(
+    *,
+    username: str,
+    full_name: str,
+    unit: Unit | None,
+    password: str | None = None,
+    national_id: str = "",
+    date_of_birth: date | None = None,
+    gender: str = "",
+    position: str = "",
+    job_role: str = "",
+    email: str = "",
+    actor: Any = None,
+) -> User:
+    """Create one person; the ID number is encrypted and indexed, never stored in clear."""
+    if gender and gender not in Gender.values:
+        raise ValueError(f"unknown gender {gender!r}")
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        unit=unit,
+        date_of_birth=date_of_birth,
+        gender=gender,
+        position=position,
+        job_role=job_role,
+        email=email,
+    )
+    if national_id:
+        clean = normalize_national_id(national_id)
+        user.national_id = clean
+        user.national_id_index = crypto.blind_index(clean, NATIONAL_ID_CONTEXT)
+    user.set_password(password) if password else user.set_unusable_password()
+    user.save()
+    audit.record(
+        "person.create", actor=actor, obj=user, unit_path=unit.path if unit else "", data={}
+    )
+    return user
+
+
+def find_by_national_id(value: str) -> User | None:
+    """Look a person up by ID number through the blind index."""
+    return User.objects.filter(national_id_index=national_id_index(value)).first()
+
+
+@transaction.atomic
+def assign_role(user: User, role: str, unit: Unit, *, actor: Any = None) -> RoleAssignment:
+    """Give ``user`` a role over ``unit``'s subtree (idempotent)."""
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, unit=unit)
+    if role in (Role.AUTHOR, Role.ADMINISTRATOR) and not user.is_staff:
+        # Django's admin checks is_staff before anything else.
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    if created:
+        audit.record(
+            "role.assign",
+            actor=actor,
+            obj=user,
+            unit_path=unit.path,
+            data={"role": role, "unit": unit.pk},
+        )
+    return assignment

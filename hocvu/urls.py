@@ -1,0 +1,29 @@
+"""The project's URLs. Every route that shows a unit or a person goes through
+``hocvu.identity.access`` (a test walks all of them with every role)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from hocvu.web import views
+from hocvu.web.api import api
+
+admin.site.site_header = "hocvu"
+admin.site.site_title = "hocvu"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("framework/", views.framework_overview, name="framework"),
+    path("framework/competences/<str:code>/", views.competence_detail, name="competence"),
+    path("framework/roles/", views.role_profiles, name="role-profiles"),
+    path("framework/roles/<slug:code>/", views.role_profile_detail, name="role-profile"),
+    path("units/", views.unit_list, name="units"),
+    path("units/<int:unit_id>/", views.unit_detail, name="unit"),
+    path("people/<int:person_id>/", views.person_detail, name="person"),
+    path("people/<int:person_id>/edit/", views.person_edit, name="person-edit"),
+    path("me/", views.my_profile, name="me"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,34 @@
+"""Admin permissions decided by ``hocvu.identity.access`` instead of Django model permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from hocvu.identity import access
+
+
+class AuthorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Framework content: authors and administrators may view and edit drafts."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return access.can(request.user, "framework.edit", None)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.can(request.user, "framework.edit", None)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return access.can(request.user, "framework.edit", None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.can(request.user, "framework.edit", None)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.can(request.user, "framework.edit", None)
+
+
+def install_admin_site_permission() -> None:
+    """Only authors and administrators enter the admin at all."""
+    admin.site.has_permission = lambda request: access.may_use_admin(request.user)  # type: ignore[method-assign]

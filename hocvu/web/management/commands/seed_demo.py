@@ -1,0 +1,95 @@
+"""Load the shipped framework, the national unit tree and demo accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from hocvu.framework import services as framework
+from hocvu.identity import services as identity
+from hocvu.identity.models import Role, User
+from hocvu.organizations import services as units
+from hocvu.organizations.models import Unit, UnitKind
+
+DEMO_PASSWORD = "hocvu-demo-2026"
+
+# Common commune names; the demo gives each provincial council a few communes.
+COMMUNE_NAMES = [
+    "Tân Lập", "Hòa Bình", "Phú Mỹ", "An Phú", "Bình Minh", "Thành Công",
+    "Quyết Thắng", "Đoàn Kết", "Hưng Đạo", "Thống Nhất", "Tân Tiến", "Quang Trung",
+]
+
+# username, full name, job role, unit code, position, roles (role, unit code)
+DEMO_PEOPLE: list[tuple[str, str, str, str, str, list[tuple[str, str]]]] = [
+    ("quantri", "Trần Quốc Bảo", "civil_servant", "QH-VPQH", "Chuyên viên quản trị hệ thống",
+     [(Role.ADMINISTRATOR, "VN")]),
+    ("tacgia", "Lê Thu Hà", "na_official", "QH-VNCLP", "Nghiên cứu viên",
+     [(Role.AUTHOR, "VN")]),
+    ("daibieu", "Nguyễn Minh Châu", "na_deputy", "DDBQH-HNI", "Đại biểu Quốc hội",
+     [(Role.LEARNER, "DDBQH-HNI")]),
+    ("chuyenvien", "Phạm Văn Dũng", "na_official", "QH-VPQH", "Chuyên viên",
+     [(Role.LEARNER, "QH-VPQH")]),
+    ("quanlytinh", "Hoàng Thị Lan", "provincial_council", "HDND-NAN",
+     "Chánh Văn phòng Đoàn ĐBQH và HĐND tỉnh", [(Role.UNIT_MANAGER, "HDND-NAN")]),
+    ("quanlyxa", "Vũ Đức Thắng", "commune_council", "HDND-NAN-X01", "Phó Chủ tịch HĐND xã",
+     [(Role.UNIT_MANAGER, "HDND-NAN-X01")]),
+    ("hocvien", "Đặng Thị Mai", "commune_council", "HDND-NAN-X01", "Đại biểu HĐND xã",
+     [(Role.LEARNER, "HDND-NAN-X01")]),
+    ("hocvien2", "Bùi Văn Nam", "commune_council", "HDND-NAN-X02", "Đại biểu HĐND xã",
+     [(Role.LEARNER, "HDND-NAN-X02")]),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the default framework, the national unit tree and demo accounts (idempotent)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--communes", type=int, default=3, help="communes per province")
+        parser.add_argument("--no-people", action="store_true", help="skip demo accounts")
+
+    @transaction.atomic
+    def handle(self, *args: Any, communes: int, no_people: bool, **options: Any) -> None:
+        version = framework.install_default()
+        units.install_national_tree()
+        for council in Unit.objects.filter(kind=UnitKind.PROVINCIAL_COUNCIL).order_by("path"):
+            if council.children.exists():
+                continue
+            province = council.code.removeprefix("HDND-")
+            units.bulk_create_children(
+                council,
+                [
+                    (
+                        f"{council.code}-X{i + 1:02d}",
+                        f"Hội đồng nhân dân xã {COMMUNE_NAMES[i % len(COMMUNE_NAMES)]}",
+                        f"People's Council of {COMMUNE_NAMES[i % len(COMMUNE_NAMES)]} commune"
+                        f" ({province})",
+                        UnitKind.COMMUNE_COUNCIL,
+                    )
+                    for i in range(communes)
+                ],
+            )
+        self.stdout.write(f"Framework: {version} ({version.competences.count()} competences)")
+        self.stdout.write(f"Units: {Unit.objects.count()}")
+        if no_people:
+            return
+        for username, name, job, unit_code, position, roles in DEMO_PEOPLE:
+            unit = Unit.objects.get(code=unit_code)
+            person = User.objects.filter(username=username).first()
+            if person is None:
+                person = identity.create_person(
+                    username=username,
+                    full_name=name,
+                    unit=unit,
+                    password=DEMO_PASSWORD,
+                    job_role=job,
+                    position=position,
+                )
+            for role, scope in roles:
+                identity.assign_role(person, role, Unit.objects.get(code=scope))
+        self.stdout.write("")
+        self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
+        for username, name, _job, unit_code, _pos, roles in DEMO_PEOPLE:
+            role_text = ", ".join(f"{r} @ {u}" for r, u in roles)
+            self.stdout.write(f"  {username:<12} {name:<20} {role_text}")

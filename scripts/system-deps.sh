@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the Debian packages hocvu needs, only those that are missing.
+#   gettext   compiles the translations (msgfmt)
+#   chromium  the real browser the browser tests drive (never a downloaded one)
+#   fonts-dejavu-core  Vietnamese glyphs for screenshots
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(gettext chromium fonts-dejavu-core)
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

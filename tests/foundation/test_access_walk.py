@@ -1,0 +1,197 @@
+"""Walk every URL the project defines, as every persona, in and out of scope.
+
+For each URL: no server error, and no name of a person or unit outside the persona's
+scope appears in the answer. URLs that name a unit or a person answer 200 exactly when
+the persona may see it. Admin URLs open only to the national administrator (and to the
+author for framework models).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import PASSWORD, World
+
+DENIED = {302, 401, 403, 404, 405}
+
+
+def iter_patterns(patterns: list[Any], ns: str = "") -> Iterator[tuple[str, URLPattern, set[str]]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner_ns = f"{ns}{p.namespace}:" if p.namespace else ns
+            outer = set(p.pattern.regex.groupindex)
+            for name, pat, kwargs in iter_patterns(p.url_patterns, inner_ns):
+                yield name, pat, kwargs | outer
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{ns}{p.name}", p, set(p.pattern.regex.groupindex)
+
+
+def visible_people(world: World) -> dict[str, set[str]]:
+    everyone = {
+        world.learner, world.learner_b, world.learner_q, world.manager_a, world.manager_b,
+        world.province_manager, world.other_province_manager, world.admin, world.author,
+        world.outsider,
+    }
+    return {
+        "anonymous": set(),
+        "outsider": {world.outsider.full_name},
+        "learner": {world.learner.full_name},
+        "author": {world.author.full_name},
+        "manager_a": {world.learner.full_name, world.manager_a.full_name},
+        "manager_b": {world.learner_b.full_name, world.manager_b.full_name},
+        "province_manager": {
+            p.full_name
+            for p in (world.learner, world.learner_b, world.manager_a, world.manager_b,
+                      world.province_manager)
+        },
+        "other_province_manager": {world.learner_q.full_name, world.other_province_manager.full_name},
+        "admin": {p.full_name for p in everyone},
+    }
+
+
+def visible_units(world: World) -> dict[str, set[str]]:
+    all_units = {world.commune_a, world.commune_b, world.commune_q, world.province_p, world.province_q}
+    return {
+        "anonymous": set(),
+        "outsider": set(),
+        "learner": {world.commune_a.name},  # their own unit, shown on their own pages
+        "author": set(),
+        "manager_a": {world.commune_a.name},
+        "manager_b": {world.commune_b.name},
+        "province_manager": {world.province_p.name, world.commune_a.name, world.commune_b.name},
+        "other_province_manager": {world.province_q.name, world.commune_q.name},
+        "admin": {u.name for u in all_units},
+    }
+
+
+def urls_for(world: World, name: str, kwargs: set[str]) -> list[tuple[str, str, Any]]:
+    """Concrete URLs for one pattern: (url, kind of target, target)."""
+    units = [world.commune_a, world.commune_b, world.commune_q, world.province_p, world.province_q]
+    people = [world.learner, world.learner_b, world.learner_q, world.manager_b]
+    if not kwargs:
+        return [(reverse(name), "", None)]
+    if kwargs == {"unit_id"}:
+        return [(reverse(name, kwargs={"unit_id": u.pk}), "unit", u) for u in units]
+    if kwargs == {"person_id"}:
+        return [(reverse(name, kwargs={"person_id": p.pk}), "person", p) for p in people]
+    if kwargs == {"code"}:
+        code = "na_deputy" if "role" in name else "1.1"
+        return [(reverse(name, kwargs={"code": code}), "", None)]
+    if name.startswith("admin:") and "object_id" in kwargs and "content_type_id" not in kwargs:
+        if "identity_user" in name:
+            return [(reverse(name, kwargs={"object_id": p.pk}), "admin-person", p) for p in people]
+        if "organizations_unit" in name:
+            return [(reverse(name, kwargs={"object_id": u.pk}), "admin-unit", u) for u in units]
+        return [(reverse(name, kwargs={"object_id": 1}), "admin", None)]
+    if kwargs == {"app_label"}:
+        labels = ["identity", "organizations", "framework", "audit"]
+        return [(reverse(name, kwargs={"app_label": label}), "admin", None) for label in labels]
+    if kwargs == {"content_type_id", "object_id"}:
+        return [(reverse(name, kwargs={"content_type_id": 1, "object_id": 1}), "", None)]
+    if kwargs == {"uidb64", "token"}:
+        return [(reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"}), "", None)]
+    if kwargs == {"url"}:
+        return [(reverse(name, kwargs={"url": "nothing/here/"}), "", None)]
+    raise AssertionError(f"the walk does not know how to fill {name} {sorted(kwargs)}: extend it")
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    if user is not None:
+        assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.mark.django_db
+def test_it_walks_every_url_with_every_persona(world: World) -> None:
+    people = visible_people(world)
+    units = visible_units(world)
+    all_people = set().union(*people.values())
+    all_units = set().union(*units.values())
+    patterns = list(iter_patterns(get_resolver().url_patterns))
+    assert len(patterns) > 40  # the walk really covers the project, admin and API
+    checked = 0
+    for persona, user in world.personas().items():
+        client = client_for(user)
+        forbidden_names = (all_people - people[persona]) | (all_units - units[persona])
+        for name, _pattern, kwargs in patterns:
+            for url, kind, target in urls_for(world, name, kwargs):
+                response = client.get(url)
+                checked += 1
+                assert response.status_code < 500, (persona, url, response.status_code)
+                body = response.content.decode("utf-8", "replace")
+                for leaked in forbidden_names:
+                    assert leaked not in body, f"{persona} sees {leaked!r} at {url}"
+                if kind == "unit":
+                    allowed = target.name in units[persona] and persona != "learner"
+                    assert (response.status_code == 200) == allowed, (persona, url)
+                elif kind == "person":
+                    allowed = target.full_name in people[persona]
+                    if name.endswith("person-edit"):
+                        allowed = allowed and persona in {"manager_a", "manager_b",
+                                                          "province_manager",
+                                                          "other_province_manager", "admin"}
+                    assert (response.status_code == 200) == allowed, (persona, url, response.status_code)
+                elif kind.startswith("admin-"):
+                    # Units and people are never deleted, only deactivated or moved.
+                    allowed = persona == "admin" and not url.endswith("/delete/")
+                    assert (response.status_code == 200) == allowed, (persona, url)
+                elif kind == "admin" and persona not in {"admin", "author"}:
+                    assert response.status_code in DENIED, (persona, url)
+    assert checked > 500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "target", "allowed"),
+    [
+        ("manager_a", "learner", True),
+        ("manager_a", "learner_b", False),
+        ("manager_b", "learner", False),
+        ("province_manager", "learner_b", True),
+        ("other_province_manager", "learner", False),
+        ("learner", "learner", False),
+        ("outsider", "learner", False),
+    ],
+)
+def test_it_changes_a_person_only_in_scope(world: World, persona: str, target: str, allowed: bool) -> None:
+    user = getattr(world, persona)
+    person = getattr(world, target)
+    client = client_for(user)
+    url = reverse("person-edit", kwargs={"person_id": person.pk})
+    form = {"full_name": "Tên Đã Đổi", "unit": world.commune_a.pk, "position": "x"}
+    response = client.post(url, form)
+    person.refresh_from_db()
+    if allowed:
+        assert response.status_code == 302
+        assert person.full_name == "Tên Đã Đổi"
+    else:
+        assert response.status_code == 404
+        assert person.full_name != "Tên Đã Đổi"
+
+    api = client.patch(
+        reverse("api:patch_person", kwargs={"person_id": person.pk}),
+        data={"position": "Đổi qua API"},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value if "csrftoken" in client.cookies else "",
+    )
+    person.refresh_from_db()
+    assert (person.position == "Đổi qua API") == allowed, api.content
+    assert (api.status_code == 200) == allowed
+
+
+@pytest.mark.django_db
+def test_a_manager_cannot_move_a_person_out_of_their_scope(world: World) -> None:
+    client = client_for(world.manager_a)
+    url = reverse("person-edit", kwargs={"person_id": world.learner.pk})
+    response = client.post(url, {"full_name": "Đặng Thị Mai", "unit": world.commune_b.pk})
+    assert response.status_code == 200  # the form re-renders with an error
+    assert re.search(r"errorlist", response.content.decode())
+    world.learner.refresh_from_db()
+    assert world.learner.unit_id == world.commune_a.pk
