@@ -144,8 +144,12 @@ def world(db: Any, published_framework: Any) -> World:
     root = create_unit(code="VN", name="Toàn quốc", kind=UnitKind.NATIONAL)
     assembly = create_unit(code="QH", name="Quốc hội", kind=UnitKind.ASSEMBLY, parent=root)
     councils = create_unit(code="HDND", name="HĐND các cấp", kind=UnitKind.COUNCILS, parent=root)
-    p = create_unit(code="HDND-P", name="HĐND tỉnh P", kind=UnitKind.PROVINCIAL_COUNCIL, parent=councils)
-    q = create_unit(code="HDND-Q", name="HĐND tỉnh Q", kind=UnitKind.PROVINCIAL_COUNCIL, parent=councils)
+    p = create_unit(
+        code="HDND-P", name="HĐND tỉnh P", kind=UnitKind.PROVINCIAL_COUNCIL, parent=councils
+    )
+    q = create_unit(
+        code="HDND-Q", name="HĐND tỉnh Q", kind=UnitKind.PROVINCIAL_COUNCIL, parent=councils
+    )
     a = create_unit(code="HDND-P-A", name="HĐND xã A", kind=UnitKind.COMMUNE_COUNCIL, parent=p)
     b = create_unit(code="HDND-P-B", name="HĐND xã B", kind=UnitKind.COMMUNE_COUNCIL, parent=p)
     cq = create_unit(code="HDND-Q-C", name="HĐND xã C", kind=UnitKind.COMMUNE_COUNCIL, parent=q)
@@ -164,9 +168,17 @@ def world(db: Any, published_framework: Any) -> World:
         commune_a=a,
         commune_b=b,
         commune_q=cq,
-        learner=person("learner", "Đặng Thị Mai", a, [(Role.LEARNER, a)], job_role="commune_council",
-                       national_id="001190000001"),
-        learner_b=person("learner_b", "Bùi Văn Nam", b, [(Role.LEARNER, b)], national_id="001190000002"),
+        learner=person(
+            "learner",
+            "Đặng Thị Mai",
+            a,
+            [(Role.LEARNER, a)],
+            job_role="commune_council",
+            national_id="001190000001",
+        ),
+        learner_b=person(
+            "learner_b", "Bùi Văn Nam", b, [(Role.LEARNER, b)], national_id="001190000002"
+        ),
         learner_q=person("learner_q", "Lý Thị Hoa", cq, [(Role.LEARNER, cq)]),
         manager_a=person("manager_a", "Vũ Đức Thắng", a, [(Role.UNIT_MANAGER, a)]),
         manager_b=person("manager_b", "Ngô Văn Bình", b, [(Role.UNIT_MANAGER, b)]),

@@ -82,10 +82,6 @@ class FrameworkVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.title} — {self.label}"
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == VersionStatus.PUBLISHED
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk and not self._state.adding:
             stored = FrameworkVersion.objects.filter(pk=self.pk).values_list("status", flat=True)
@@ -98,6 +94,10 @@ class FrameworkVersion(models.Model):
             raise PublishedVersionError("published framework versions are immutable")
         return super().delete(*args, **kwargs)
 
+    @property
+    def is_published(self) -> bool:
+        return self.status == VersionStatus.PUBLISHED
+
 
 class VersionedPart(models.Model):
     """Base for rows that belong to a framework version and freeze with it."""
@@ -106,6 +106,14 @@ class VersionedPart(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._guard()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        self._guard()
+        return super().delete(*args, **kwargs)
 
     def owning_version_id(self) -> int:
         raise NotImplementedError
@@ -118,14 +126,6 @@ class VersionedPart(models.Model):
         )
         if status == VersionStatus.PUBLISHED:
             raise PublishedVersionError("published framework versions are immutable")
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self._guard()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        self._guard()
-        return super().delete(*args, **kwargs)
 
 
 class LevelDefinition(VersionedPart):
@@ -164,9 +164,7 @@ class Area(VersionedPart):
         verbose_name = _("competence area")
         verbose_name_plural = _("competence areas")
         ordering = ["version", "position", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["version", "code"], name="unique_area_code")
-        ]
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="unique_area_code")]
 
     def __str__(self) -> str:
         return f"{self.code}. {self.title}"

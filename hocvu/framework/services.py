@@ -48,7 +48,9 @@ def _level(value: Any, where: str) -> int:
 
 
 @transaction.atomic
-def create_version_from_definition(data: Mapping[str, Any], *, actor: Any = None) -> FrameworkVersion:
+def create_version_from_definition(
+    data: Mapping[str, Any], *, actor: Any = None
+) -> FrameworkVersion:
     """Create a draft version from a definition (the schema of default_framework.toml).
 
     All or nothing: any inconsistency raises :class:`DefinitionError` and nothing is kept.
@@ -172,7 +174,9 @@ def create_version_from_definition(data: Mapping[str, Any], *, actor: Any = None
     return version
 
 
-def _check_acyclic(nodes: Mapping[tuple[str, int], Any], prereqs: Iterable[Mapping[str, Any]]) -> None:
+def _check_acyclic(
+    nodes: Mapping[tuple[str, int], Any], prereqs: Iterable[Mapping[str, Any]]
+) -> None:
     graph: dict[tuple[str, int], list[tuple[str, int]]] = {key: [] for key in nodes}
     for p in prereqs:
         target = (str(p["competence"]), int(p["level"]))
@@ -208,9 +212,7 @@ def publish(version: FrameworkVersion, *, actor: Any = None) -> FrameworkVersion
     version = FrameworkVersion.objects.select_for_update().get(pk=version.pk)
     if version.is_published:
         raise PublishedVersionError("this version is already published")
-    missing = [
-        c.code for c in version.competences.all() if c.levels.count() != len(LEVELS)
-    ]
+    missing = [c.code for c in version.competences.all() if c.levels.count() != len(LEVELS)]
     if missing:
         raise DefinitionError(f"competences without all four levels: {', '.join(missing)}")
     FrameworkVersion.objects.filter(pk=version.pk).update(
@@ -341,10 +343,14 @@ def compare(old: FrameworkVersion, new: FrameworkVersion) -> list[Change]:
     a, b = to_definition(old), to_definition(new)
     changes: list[Change] = []
 
-    def fields(x: Mapping[str, Any], y: Mapping[str, Any], subject: str, keys: Iterable[str]) -> None:
+    def fields(
+        x: Mapping[str, Any], y: Mapping[str, Any], subject: str, keys: Iterable[str]
+    ) -> None:
         for key in keys:
             if x.get(key, "") != y.get(key, ""):
-                changes.append(Change("changed", subject, key, str(x.get(key, "")), str(y.get(key, ""))))
+                changes.append(
+                    Change("changed", subject, key, str(x.get(key, "")), str(y.get(key, "")))
+                )
 
     areas_a = {ar["code"]: ar for ar in a["areas"]}
     areas_b = {ar["code"]: ar for ar in b["areas"]}
@@ -366,7 +372,12 @@ def compare(old: FrameworkVersion, new: FrameworkVersion) -> list[Change]:
         if code not in comps_a:
             changes.append(Change("added", subject, after=comps_b[code]["title"]))
             continue
-        fields(comps_a[code], comps_b[code], subject, ("title", "title_en", "description", "work_context"))
+        fields(
+            comps_a[code],
+            comps_b[code],
+            subject,
+            ("title", "title_en", "description", "work_context"),
+        )
         for i, lvl in enumerate(LEVELS):
             for key in ("statements", "statements_en"):
                 x, y = comps_a[code][key][i], comps_b[code][key][i]
@@ -392,8 +403,13 @@ def compare(old: FrameworkVersion, new: FrameworkVersion) -> list[Change]:
             for comp in sorted(ta.keys() | tb.keys()):
                 if ta.get(comp) != tb.get(comp):
                     changes.append(
-                        Change("changed", f"{subject} target {comp}", "level",
-                               str(ta.get(comp, "")), str(tb.get(comp, "")))
+                        Change(
+                            "changed",
+                            f"{subject} target {comp}",
+                            "level",
+                            str(ta.get(comp, "")),
+                            str(tb.get(comp, "")),
+                        )
                     )
     return changes
 

@@ -130,12 +130,17 @@ def install_national_tree() -> Unit:
     with NATIONAL_TREE.open("rb") as handle:
         data = tomllib.load(handle)
     nat = data["national"]
-    root = create_unit(code=nat["code"], name=nat["name"], name_en=nat["name_en"], kind=UnitKind.NATIONAL)
+    root = create_unit(
+        code=nat["code"], name=nat["name"], name_en=nat["name_en"], kind=UnitKind.NATIONAL
+    )
     qh = data["assembly"]
     assembly = create_unit(
         code=qh["code"], name=qh["name"], name_en=qh["name_en"], kind=UnitKind.ASSEMBLY, parent=root
     )
-    bodies = [(b["code"], b["name"], b["name_en"], UnitKind.ASSEMBLY_BODY) for b in data["assembly_bodies"]]
+    bodies = [
+        (b["code"], b["name"], b["name_en"], UnitKind.ASSEMBLY_BODY)
+        for b in data["assembly_bodies"]
+    ]
     delegations = [
         (
             f"DDBQH-{p['code']}",

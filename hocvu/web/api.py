@@ -83,7 +83,9 @@ def get_unit(request: HttpRequest, unit_id: int) -> Any:
 @api.get("/units/{unit_id}/people", auth=django_auth, tags=["people"], response=list[PersonOut])
 def unit_people(request: HttpRequest, unit_id: int) -> Any:
     unit = access.unit_for(request.user, unit_id, "unit.view")
-    return list(access.people_for(request.user, "person.view").filter(unit=unit).order_by("full_name"))
+    return list(
+        access.people_for(request.user, "person.view").filter(unit=unit).order_by("full_name")
+    )
 
 
 @api.get("/people/{person_id}", auth=django_auth, tags=["people"], response=PersonOut)

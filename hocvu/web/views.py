@@ -77,14 +77,21 @@ def competence_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "web/competence.html",
-        {"version": version, "competence": competence, "rows": rows, "prerequisites": prerequisites},
+        {
+            "version": version,
+            "competence": competence,
+            "rows": rows,
+            "prerequisites": prerequisites,
+        },
     )
 
 
 def role_profiles(request: HttpRequest) -> HttpResponse:
     version = _version_or_404()
     profiles = list(version.role_profiles.prefetch_related("targets__competence"))
-    competences = list(version.competences.select_related("area").order_by("area__position", "position"))
+    competences = list(
+        version.competences.select_related("area").order_by("area__position", "position")
+    )
     matrix = []
     for comp in competences:
         row = []
@@ -112,9 +119,7 @@ def role_profile_detail(request: HttpRequest, code: str) -> HttpResponse:
         for cl in CompetenceLevel.objects.filter(competence__version=version)
     }
     rows = [(t, statements.get((t.competence_id, t.level))) for t in targets]
-    return render(
-        request, "web/role.html", {"version": version, "profile": profile, "rows": rows}
-    )
+    return render(request, "web/role.html", {"version": version, "profile": profile, "rows": rows})
 
 
 @login_required
@@ -203,7 +208,10 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                 actor=user,
                 obj=person,
                 unit_path=person.unit.path if person.unit else "",
-                data={"before": before, "after": {"unit": person.unit_id, "job_role": person.job_role}},
+                data={
+                    "before": before,
+                    "after": {"unit": person.unit_id, "job_role": person.job_role},
+                },
             )
             return redirect("person", person_id=person.pk)
     else:

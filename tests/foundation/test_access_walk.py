@@ -34,8 +34,15 @@ def iter_patterns(patterns: list[Any], ns: str = "") -> Iterator[tuple[str, URLP
 
 def visible_people(world: World) -> dict[str, set[str]]:
     everyone = {
-        world.learner, world.learner_b, world.learner_q, world.manager_a, world.manager_b,
-        world.province_manager, world.other_province_manager, world.admin, world.author,
+        world.learner,
+        world.learner_b,
+        world.learner_q,
+        world.manager_a,
+        world.manager_b,
+        world.province_manager,
+        world.other_province_manager,
+        world.admin,
+        world.author,
         world.outsider,
     }
     return {
@@ -47,16 +54,30 @@ def visible_people(world: World) -> dict[str, set[str]]:
         "manager_b": {world.learner_b.full_name, world.manager_b.full_name},
         "province_manager": {
             p.full_name
-            for p in (world.learner, world.learner_b, world.manager_a, world.manager_b,
-                      world.province_manager)
+            for p in (
+                world.learner,
+                world.learner_b,
+                world.manager_a,
+                world.manager_b,
+                world.province_manager,
+            )
         },
-        "other_province_manager": {world.learner_q.full_name, world.other_province_manager.full_name},
+        "other_province_manager": {
+            world.learner_q.full_name,
+            world.other_province_manager.full_name,
+        },
         "admin": {p.full_name for p in everyone},
     }
 
 
 def visible_units(world: World) -> dict[str, set[str]]:
-    all_units = {world.commune_a, world.commune_b, world.commune_q, world.province_p, world.province_q}
+    all_units = {
+        world.commune_a,
+        world.commune_b,
+        world.commune_q,
+        world.province_p,
+        world.province_q,
+    }
     return {
         "anonymous": set(),
         "outsider": set(),
@@ -134,10 +155,18 @@ def test_it_walks_every_url_with_every_persona(world: World) -> None:
                 elif kind == "person":
                     allowed = target.full_name in people[persona]
                     if name.endswith("person-edit"):
-                        allowed = allowed and persona in {"manager_a", "manager_b",
-                                                          "province_manager",
-                                                          "other_province_manager", "admin"}
-                    assert (response.status_code == 200) == allowed, (persona, url, response.status_code)
+                        allowed = allowed and persona in {
+                            "manager_a",
+                            "manager_b",
+                            "province_manager",
+                            "other_province_manager",
+                            "admin",
+                        }
+                    assert (response.status_code == 200) == allowed, (
+                        persona,
+                        url,
+                        response.status_code,
+                    )
                 elif kind.startswith("admin-"):
                     # Units and people are never deleted, only deactivated or moved.
                     allowed = persona == "admin" and not url.endswith("/delete/")
@@ -160,7 +189,9 @@ def test_it_walks_every_url_with_every_persona(world: World) -> None:
         ("outsider", "learner", False),
     ],
 )
-def test_it_changes_a_person_only_in_scope(world: World, persona: str, target: str, allowed: bool) -> None:
+def test_it_changes_a_person_only_in_scope(
+    world: World, persona: str, target: str, allowed: bool
+) -> None:
     user = getattr(world, persona)
     person = getattr(world, target)
     client = client_for(user)

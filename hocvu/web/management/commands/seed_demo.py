@@ -13,32 +13,83 @@ from hocvu.identity.models import Role, User
 from hocvu.organizations import services as units
 from hocvu.organizations.models import Unit, UnitKind
 
-DEMO_PASSWORD = "hocvu-demo-2026"
+DEMO_PASSWORD = "hocvu-demo-2026"  # noqa: S105 - printed for the demo, never used in production
 
 # Common commune names; the demo gives each provincial council a few communes.
 COMMUNE_NAMES = [
-    "Tân Lập", "Hòa Bình", "Phú Mỹ", "An Phú", "Bình Minh", "Thành Công",
-    "Quyết Thắng", "Đoàn Kết", "Hưng Đạo", "Thống Nhất", "Tân Tiến", "Quang Trung",
+    "Tân Lập",
+    "Hòa Bình",
+    "Phú Mỹ",
+    "An Phú",
+    "Bình Minh",
+    "Thành Công",
+    "Quyết Thắng",
+    "Đoàn Kết",
+    "Hưng Đạo",
+    "Thống Nhất",
+    "Tân Tiến",
+    "Quang Trung",
 ]
 
 # username, full name, job role, unit code, position, roles (role, unit code)
 DEMO_PEOPLE: list[tuple[str, str, str, str, str, list[tuple[str, str]]]] = [
-    ("quantri", "Trần Quốc Bảo", "civil_servant", "QH-VPQH", "Chuyên viên quản trị hệ thống",
-     [(Role.ADMINISTRATOR, "VN")]),
-    ("tacgia", "Lê Thu Hà", "na_official", "QH-VNCLP", "Nghiên cứu viên",
-     [(Role.AUTHOR, "VN")]),
-    ("daibieu", "Nguyễn Minh Châu", "na_deputy", "DDBQH-HNI", "Đại biểu Quốc hội",
-     [(Role.LEARNER, "DDBQH-HNI")]),
-    ("chuyenvien", "Phạm Văn Dũng", "na_official", "QH-VPQH", "Chuyên viên",
-     [(Role.LEARNER, "QH-VPQH")]),
-    ("quanlytinh", "Hoàng Thị Lan", "provincial_council", "HDND-NAN",
-     "Chánh Văn phòng Đoàn ĐBQH và HĐND tỉnh", [(Role.UNIT_MANAGER, "HDND-NAN")]),
-    ("quanlyxa", "Vũ Đức Thắng", "commune_council", "HDND-NAN-X01", "Phó Chủ tịch HĐND xã",
-     [(Role.UNIT_MANAGER, "HDND-NAN-X01")]),
-    ("hocvien", "Đặng Thị Mai", "commune_council", "HDND-NAN-X01", "Đại biểu HĐND xã",
-     [(Role.LEARNER, "HDND-NAN-X01")]),
-    ("hocvien2", "Bùi Văn Nam", "commune_council", "HDND-NAN-X02", "Đại biểu HĐND xã",
-     [(Role.LEARNER, "HDND-NAN-X02")]),
+    (
+        "quantri",
+        "Trần Quốc Bảo",
+        "civil_servant",
+        "QH-VPQH",
+        "Chuyên viên quản trị hệ thống",
+        [(Role.ADMINISTRATOR, "VN")],
+    ),
+    ("tacgia", "Lê Thu Hà", "na_official", "QH-VNCLP", "Nghiên cứu viên", [(Role.AUTHOR, "VN")]),
+    (
+        "daibieu",
+        "Nguyễn Minh Châu",
+        "na_deputy",
+        "DDBQH-HNI",
+        "Đại biểu Quốc hội",
+        [(Role.LEARNER, "DDBQH-HNI")],
+    ),
+    (
+        "chuyenvien",
+        "Phạm Văn Dũng",
+        "na_official",
+        "QH-VPQH",
+        "Chuyên viên",
+        [(Role.LEARNER, "QH-VPQH")],
+    ),
+    (
+        "quanlytinh",
+        "Hoàng Thị Lan",
+        "provincial_council",
+        "HDND-NAN",
+        "Chánh Văn phòng Đoàn ĐBQH và HĐND tỉnh",
+        [(Role.UNIT_MANAGER, "HDND-NAN")],
+    ),
+    (
+        "quanlyxa",
+        "Vũ Đức Thắng",
+        "commune_council",
+        "HDND-NAN-X01",
+        "Phó Chủ tịch HĐND xã",
+        [(Role.UNIT_MANAGER, "HDND-NAN-X01")],
+    ),
+    (
+        "hocvien",
+        "Đặng Thị Mai",
+        "commune_council",
+        "HDND-NAN-X01",
+        "Đại biểu HĐND xã",
+        [(Role.LEARNER, "HDND-NAN-X01")],
+    ),
+    (
+        "hocvien2",
+        "Bùi Văn Nam",
+        "commune_council",
+        "HDND-NAN-X02",
+        "Đại biểu HĐND xã",
+        [(Role.LEARNER, "HDND-NAN-X02")],
+    ),
 ]
 
 
@@ -90,6 +141,6 @@ class Command(BaseCommand):
                 identity.assign_role(person, role, Unit.objects.get(code=scope))
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
-        for username, name, _job, unit_code, _pos, roles in DEMO_PEOPLE:
+        for username, name, _job, _unit, _pos, roles in DEMO_PEOPLE:
             role_text = ", ".join(f"{r} @ {u}" for r, u in roles)
             self.stdout.write(f"  {username:<12} {name:<20} {role_text}")

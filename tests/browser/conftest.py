@@ -1,0 +1,129 @@
+"""Browser tests: Playwright drives the system Chromium against pytest-django's live server.
+
+The live server serves static files through ``StaticFilesHandler`` (pytest-django does this
+whenever ``django.contrib.staticfiles`` is installed), so pages get their stylesheet even
+though the project runs with ``DEBUG`` off.
+
+Requesting ``live_server`` makes every database fixture of the test transactional, so the
+shared ``world`` fixture (personas, unit tree, published framework) is usable as is.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+# Viewports every main page is photographed at.
+VIEWPORTS: dict[str, dict[str, int]] = {
+    "phone": {"width": 390, "height": 844},
+    "desktop": {"width": 1366, "height": 900},
+}
+
+# The header's background comes from the stylesheet (var(--soft)); without it the header
+# would be transparent. Checking it proves the CSS was served and applied.
+STYLED_HEADER_BACKGROUND = "rgb(246, 248, 250)"
+
+
+def _chromium_path() -> str | None:
+    configured = os.environ.get("HOCVU_CHROMIUM")
+    if configured:
+        return configured
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _chromium_path() is not None:
+        return
+    skip = pytest.mark.skip(reason="no system Chromium (run scripts/system-deps.sh chromium)")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": _chromium_path(),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--disable-dev-shm-usage",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # A Vietnamese user's browser: Accept-Language asks for Vietnamese first.
+    return {
+        **browser_context_args,
+        "locale": "vi-VN",
+        "timezone_id": "Asia/Ho_Chi_Minh",
+        "viewport": VIEWPORTS["desktop"],
+    }
+
+
+@pytest.fixture
+def site(live_server: Any, world: Any) -> Any:
+    """The live server's base URL, with the personas of ``world`` in its database."""
+    return live_server.url
+
+
+@pytest.fixture
+def login(page: Any, site: str) -> Callable[[str], None]:
+    """Log ``username`` in through the login form; return once the home page has loaded."""
+
+    def _login(username: str) -> None:
+        page.goto(f"{site}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+        assert page.url == f"{site}/", f"login as {username} did not land on home: {page.url}"
+
+    return _login
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(pytestconfig: pytest.Config) -> Path:
+    path = Path(pytestconfig.rootpath) / "test-artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def shoot(page: Any, screenshot_dir: Path) -> Callable[[str], None]:
+    """Check the page is styled, then save full-page shots at the phone and desktop sizes."""
+
+    def _shoot(name: str, *, styled: bool = True) -> None:
+        if styled:
+            background = page.eval_on_selector(
+                "header.top", "el => getComputedStyle(el).backgroundColor"
+            )
+            assert background == STYLED_HEADER_BACKGROUND, f"stylesheet not applied on {page.url}"
+        original = page.viewport_size
+        for label, size in VIEWPORTS.items():
+            page.set_viewport_size(size)
+            page.screenshot(path=str(screenshot_dir / f"{name}-{label}.png"), full_page=True)
+        if original:
+            page.set_viewport_size(original)
+
+    return _shoot

@@ -1,0 +1,78 @@
+"""Logging in and out through the real login form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+LOGOUT_BUTTON = "header form[action='/accounts/logout/'] button"
+
+
+def test_anonymous_home_invites_to_log_in(page: Any, site: str, shoot: Callable) -> None:
+    page.goto(f"{site}/")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.locator("header.top a.button")).to_have_text("Đăng nhập")
+    expect(page.locator("main")).to_contain_text("Khung thử")
+    expect(page.locator(LOGOUT_BUTTON)).to_have_count(0)
+    shoot("home-anonymous")
+
+
+def test_wrong_password_shows_an_error(page: Any, site: str, shoot: Callable) -> None:
+    page.goto(f"{site}/")
+    page.click("header.top a.button")
+    expect(page).to_have_url(f"{site}/accounts/login/")
+    page.fill("#id_username", "learner")
+    page.fill("#id_password", PASSWORD + "-sai")
+    page.click("main form button[type=submit]")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    expect(alert).not_to_be_empty()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    # The username is kept, the password is not.
+    expect(page.locator("#id_username")).to_have_value("learner")
+    expect(page.locator("#id_password")).to_have_value("")
+    expect(page.locator("main")).not_to_contain_text("Đặng Thị Mai")
+    shoot("login-error")
+
+
+def test_login_lands_on_home_with_name_then_logout(
+    page: Any, site: str, login: Callable[[str], None], shoot: Callable
+) -> None:
+    login("learner")
+
+    main = page.locator("main")
+    expect(main).to_contain_text("Đặng Thị Mai")
+    expect(main).to_contain_text("HĐND xã A")
+    # The learner's job role points at their target profile.
+    expect(main).to_contain_text("Đại biểu HĐND cấp xã")
+    expect(page.locator("nav.main a[href='/units/']")).to_have_text("Đơn vị")
+    expect(page.locator(LOGOUT_BUTTON)).to_have_text("Đăng xuất")
+    shoot("home-learner")
+
+    page.click(LOGOUT_BUTTON)
+    expect(page).to_have_url(f"{site}/")
+    expect(page.locator("main")).not_to_contain_text("Đặng Thị Mai")
+    expect(page.locator("header.top a.button")).to_have_text("Đăng nhập")
+    expect(page.locator("nav.main a[href='/units/']")).to_have_count(0)
+
+    # The session is really gone: a page behind login sends back to the login form.
+    page.goto(f"{site}/units/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/units/$"))
+
+
+def test_login_returns_to_the_page_asked_for(page: Any, site: str) -> None:
+    page.goto(f"{site}/me/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/me/$"))
+    page.fill("#id_username", "manager_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    expect(page.locator("main h1")).to_have_text("Vũ Đức Thắng")
