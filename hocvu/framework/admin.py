@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hocvu.framework import services
@@ -48,8 +49,34 @@ class CompetenceLevelInline(admin.TabularInline):  # type: ignore[type-arg]
 class FrameworkVersionAdmin(FrozenWhenPublished):
     list_display = ("title", "label", "status", "published_at")
     list_filter = ("status",)
-    readonly_fields = ("status", "published_at", "based_on")
-    actions = ["publish_versions"]
+    readonly_fields = ("status", "published_at", "based_on", "changes")
+    actions = ["publish_versions", "start_new_draft"]
+
+    @admin.display(description=_("Changes from the version it is based on"))
+    def changes(self, obj: FrameworkVersion) -> str:
+        if obj.based_on is None:
+            return "—"
+        rows = services.compare(obj.based_on, obj)
+        if not rows:
+            return str(_("No changes yet."))
+        items = format_html_join(
+            "",
+            "<li>{} — {} {}: «{}» → «{}»</li>",
+            ((c.kind, c.subject, c.field, c.before, c.after) for c in rows),
+        )
+        return format_html("<ul>{}</ul>", items)
+
+    @admin.action(description=_("Start a new draft from the selected published version"))
+    def start_new_draft(self, request: HttpRequest, queryset: QuerySet[FrameworkVersion]) -> None:
+        for version in queryset:
+            try:
+                draft = services.new_draft(
+                    version.framework, label=f"{version.label}+1", actor=request.user
+                )
+            except ValueError as exc:
+                self.message_user(request, f"{version}: {exc}", level=messages.ERROR)
+            else:
+                self.message_user(request, _("Draft %(v)s created") % {"v": draft})
 
     def _version_of(self, obj: Any) -> FrameworkVersion | None:
         return obj  # type: ignore[no-any-return]
