@@ -423,3 +423,14 @@ def install_default(*, actor: Any = None) -> FrameworkVersion:
     if existing is not None:
         return existing
     return publish(create_version_from_definition(data, actor=actor), actor=actor)
+
+
+def role_titles() -> dict[str, tuple[str, str]]:
+    """Role profile code -> (Vietnamese title, English title) in the current version."""
+    version = current_version()
+    if version is None:
+        return {}
+    return {
+        code: (title, title_en)
+        for code, title, title_en in version.role_profiles.values_list("code", "title", "title_en")
+    }

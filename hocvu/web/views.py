@@ -16,6 +16,7 @@ from hocvu.framework import services as framework
 from hocvu.framework.models import CompetenceLevel, FrameworkVersion, RoleProfile
 from hocvu.identity import access
 from hocvu.identity.models import Gender, User
+from hocvu.identity.names import name_sort_key
 from hocvu.organizations.models import Unit
 from hocvu.organizations.services import ancestors
 
@@ -138,7 +139,10 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = access.unit_for(request.user, unit_id, "unit.view")
     children = unit.children.order_by("path")
-    people = access.people_for(request.user, "person.view").filter(unit=unit).order_by("full_name")
+    people = sorted(
+        access.people_for(request.user, "person.view").filter(unit=unit),
+        key=lambda p: name_sort_key(p.full_name),
+    )
     # Ancestors are shown only as far up as the user's scope reaches.
     trail = [a for a in ancestors(unit) if access.can(request.user, "unit.view", a)]
     return render(

@@ -71,6 +71,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
+def base_url() -> str | None:
+    # Pages are opened with the live server's full URL; this also replaces the plugin's own
+    # ``base_url`` fixture, which pytest 9 warns about.
+    return None
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # A Vietnamese user's browser: Accept-Language asks for Vietnamese first.
     return {
@@ -123,6 +130,11 @@ def shoot(page: Any, screenshot_dir: Path) -> Callable[[str], None]:
         for label, size in VIEWPORTS.items():
             page.set_viewport_size(size)
             page.screenshot(path=str(screenshot_dir / f"{name}-{label}.png"), full_page=True)
+            if styled:
+                # Nothing may push the page wider than the screen (wide tables scroll inside
+                # their own box instead).
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= size["width"], f"{page.url} is {width}px wide at {label} size"
         if original:
             page.set_viewport_size(original)
 

@@ -21,5 +21,13 @@ def loc(obj: Any, field: str) -> Any:
 
 
 @register.filter
-def level_range(level: int) -> range:
-    return range(1, 5)
+def role_title(code: str) -> str:
+    """The title of the role profile ``code`` in the current framework, in the page's language."""
+    from hocvu.framework.services import role_titles
+
+    titles = role_titles()
+    english = (get_language() or "vi").startswith("en")
+    pair = titles.get(code)
+    if pair is None:
+        return code
+    return pair[1] if english and pair[1] else pair[0]
