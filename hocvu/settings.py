@@ -85,6 +85,9 @@ DEBUG = env_bool("HOCVU_DEBUG", False)
 SECRET_KEY = env("HOCVU_SECRET_KEY") or dev_secret("secret_key")
 ALLOWED_HOSTS = env_list("HOCVU_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("HOCVU_CSRF_TRUSTED_ORIGINS")
+# The address the public knows the platform by: CASE identifiers, certificate QR codes.
+PUBLIC_URL = env("HOCVU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+CASE_CREATOR = env("HOCVU_CASE_CREATOR", "hocvu")
 
 # Keys for personal data: one to encrypt (AES-256-GCM), one to compute blind indexes
 # (HMAC-SHA256). Each is 32 random bytes, base64url; several encryption keys may be given,
@@ -106,6 +109,9 @@ INSTALLED_APPS = [
     "hocvu.organizations",
     "hocvu.identity",
     "hocvu.framework",
+    "hocvu.content",
+    "hocvu.assessment",
+    "hocvu.learning",
 ]
 
 MIDDLEWARE = [

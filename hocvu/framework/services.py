@@ -79,6 +79,7 @@ def create_version_from_definition(
     for lv in levels:
         LevelDefinition.objects.create(
             version=version,
+            **({"uuid": lv["uuid"]} if lv.get("uuid") else {}),
             number=lv["number"],
             name=_require(lv, "name", f"level {lv['number']}"),
             name_en=lv.get("name_en", ""),
@@ -154,6 +155,7 @@ def create_version_from_definition(
         where = f"role {r_code}"
         profile = RoleProfile.objects.create(
             version=version,
+            **({"uuid": r["uuid"]} if r.get("uuid") else {}),
             code=r_code,
             position=r_pos,
             title=_require(r, "title", where),
@@ -277,6 +279,7 @@ def to_definition(version: FrameworkVersion) -> dict[str, Any]:
     roles = [
         {
             "code": r.code,
+            "uuid": str(r.uuid),
             "title": r.title,
             "title_en": r.title_en,
             "description": r.description,
@@ -300,6 +303,7 @@ def to_definition(version: FrameworkVersion) -> dict[str, Any]:
         "levels": [
             {
                 "number": lv.number,
+                "uuid": str(lv.uuid),
                 "name": lv.name,
                 "name_en": lv.name_en,
                 "description": lv.description,

@@ -70,6 +70,12 @@ def test_a_new_draft_is_compared_then_published(published_framework: FrameworkVe
     old = {c.code: c.uuid for c in published_framework.competences.all()}
     new = {c.code: c.uuid for c in draft.competences.all()}
     assert old == new
+    assert {r.code: r.uuid for r in draft.role_profiles.all()} == {
+        r.code: r.uuid for r in published_framework.role_profiles.all()
+    }
+    assert {lv.number: lv.uuid for lv in draft.levels.all()} == {
+        lv.number: lv.uuid for lv in published_framework.levels.all()
+    }
     assert services.compare(published_framework, draft) == []
 
     level3 = CompetenceLevel.objects.get(competence__version=draft, competence__code="1.2", level=3)

@@ -1,0 +1,56 @@
+"""Turning a submitted HTML form into the JSON answer the scorer reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import QueryDict
+
+from hocvu.content.models import Item, ItemKind
+from hocvu.content.scoring import InvalidAnswer
+
+
+def _int(value: str | None, what: str) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise InvalidAnswer(f"choose {what}") from None
+
+
+def answer_from_form(item: Item, data: QueryDict) -> dict[str, Any]:
+    kind = item.kind
+    if kind in (ItemKind.SINGLE, ItemKind.SCENARIO):
+        return {"choice": _int(data.get("choice"), "an answer")}
+    if kind == ItemKind.MULTIPLE:
+        return {"choices": [_int(v, "an answer") for v in data.getlist("choices")]}
+    if kind == ItemKind.TRUE_FALSE:
+        value = data.get("value")
+        if value not in ("true", "false"):
+            raise InvalidAnswer("choose true or false")
+        return {"value": value == "true"}
+    if kind == ItemKind.ORDERING:
+        # One select per position, each naming an option.
+        return {
+            "order": [
+                _int(data.get(f"pos{i}"), "an option for every position")
+                for i in range(len(item.options))
+            ]
+        }
+    if kind == ItemKind.NUMERIC:
+        return {"value": (data.get("value") or "").strip()}
+    if kind == ItemKind.SHORT_TEXT:
+        return {"text": data.get("text") or ""}
+    raise InvalidAnswer("unknown question type")
+
+
+def public_item(item: Item) -> dict[str, Any]:
+    """What the browser may know about a question before it is answered: no key."""
+    return {
+        "uid": str(item.uid),
+        "kind": item.kind,
+        "stem": item.stem,
+        "options": list(item.options),
+        "image": item.image,
+        "level": item.level,
+        "competence": item.competence.code,
+    }

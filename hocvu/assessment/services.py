@@ -1,0 +1,371 @@
+"""Starting attempts, serving questions and recording answers, exactly once each."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from hocvu.assessment import bank as engine
+from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
+from hocvu.audit import services as audit
+from hocvu.content.models import Item, ItemStatus, Module
+from hocvu.content.scoring import InvalidAnswer, score
+from hocvu.framework.models import FrameworkVersion
+from hocvu.identity.models import User
+from hocvu.psychometrics.cat import AdaptiveSession
+
+PLACEMENT_LIFETIME = timedelta(days=14)
+PRACTICE_LIFETIME = timedelta(days=30)
+#: Answers timestamped further in the future than this are refused (device clocks drift).
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+class AnswerError(ValueError):
+    """The answer cannot be accepted; nothing was stored. ``code`` is machine-readable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the learner is told after an answer."""
+
+    response_id: int
+    correct: bool
+    scored: bool
+    duplicate: bool
+    finished: bool
+    explanation: str
+    n_answered: int
+
+
+def attempt_for(user: Any, attempt_id: UUID | str) -> Attempt:
+    """The attempt, when it belongs to ``user``; 404 otherwise (no one else's attempt leaks)."""
+    try:
+        return Attempt.objects.select_related("framework_version").get(
+            pk=attempt_id, learner_id=getattr(user, "pk", None)
+        )
+    except (Attempt.DoesNotExist, ValueError, TypeError):
+        raise Http404("attempt not found") from None
+
+
+def _new_seed() -> int:
+    return secrets.randbits(62)
+
+
+@transaction.atomic
+def start_placement(learner: User, version: FrameworkVersion) -> Attempt:
+    """Resume the learner's unfinished placement test, or start a new one."""
+    current = (
+        Attempt.objects.select_for_update()
+        .filter(learner=learner, kind=AttemptKind.PLACEMENT, status=AttemptStatus.ACTIVE)
+        .first()
+    )
+    if current is not None and current.expires_at > timezone.now():
+        return current
+    if current is not None:
+        current.status = AttemptStatus.ABANDONED
+        current.save(update_fields=["status"])
+    seen = set(
+        Response.objects.filter(
+            attempt__learner=learner, attempt__kind=AttemptKind.PLACEMENT
+        ).values_list("item__code", flat=True)
+    )
+    ob = engine.operational_bank(version)
+    counts, sessions = engine.exposure_counts(version)
+    seed = _new_seed()
+    session = AdaptiveSession.start(
+        ob.bank,
+        seed=seed,
+        config=engine.PLACEMENT,
+        blueprint=ob.blueprint,
+        exclude=seen,
+        exposure_counts=counts,
+        exposure_sessions=sessions,
+    )
+    attempt = Attempt.objects.create(
+        learner=learner,
+        kind=AttemptKind.PLACEMENT,
+        framework_version=version,
+        seed=seed,
+        state=session.to_dict(),
+        expires_at=timezone.now() + PLACEMENT_LIFETIME,
+    )
+    audit.record("placement.start", actor=learner, obj=attempt)
+    return attempt
+
+
+@transaction.atomic
+def start_practice(
+    learner: User,
+    module: Module,
+    levels: list[int],
+    size: int = 5,
+    kind: str = AttemptKind.PRACTICE,
+) -> Attempt:
+    """A practice set (or a mastery check) on ``module`` at ``levels``: fixed questions,
+    answered in any order, feedback after each."""
+    version = module.program.framework_version
+    items = list(
+        Item.objects.filter(
+            competence=module.competence, level__in=levels, status=ItemStatus.OPERATIONAL
+        ).values_list("code", flat=True)
+    )
+    if not items:
+        raise ValueError("no practice questions for this module yet")
+    answered = set(
+        Response.objects.filter(attempt__learner=learner, item__code__in=items).values_list(
+            "item__code", flat=True
+        )
+    )
+    seed = _new_seed()
+    fresh = [c for c in items if c not in answered]
+    again = [c for c in items if c in answered]
+    rng = __import__("random").Random(seed)
+    rng.shuffle(fresh)
+    rng.shuffle(again)
+    chosen = (fresh + again)[:size]
+    return Attempt.objects.create(
+        learner=learner,
+        kind=kind,
+        module=module,
+        framework_version=version,
+        seed=seed,
+        state={"items": chosen},
+        expires_at=timezone.now() + PRACTICE_LIFETIME,
+    )
+
+
+@transaction.atomic
+def start_review(learner: User, items: list[Item]) -> Attempt:
+    """Today's review: the questions whose spaced-review date has come."""
+    if not items:
+        raise ValueError("nothing to review today")
+    return Attempt.objects.create(
+        learner=learner,
+        kind=AttemptKind.REVIEW,
+        framework_version=items[0].competence.version,
+        seed=_new_seed(),
+        state={"items": [i.code for i in items]},
+        expires_at=timezone.now() + timedelta(days=2),
+    )
+
+
+def next_placement_item(attempt: Attempt) -> Item | None:
+    """The question to show now: the pending one, or the engine's next choice."""
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.status != AttemptStatus.ACTIVE:
+            attempt.refresh_from_db()
+            return None
+        if locked.pending_item_id:
+            return Item.objects.get(pk=locked.pending_item_id)
+        pilot = _pilot_for(locked)
+        if pilot is not None:
+            locked.pending_item = pilot
+            locked.save(update_fields=["pending_item"])
+            attempt.refresh_from_db()
+            return pilot
+        session = engine.resume(locked.framework_version, locked.state)
+        code = session.next_item()
+        if code is None:
+            _finish(locked, session)
+            attempt.refresh_from_db()
+            return None
+        item = Item.objects.get(code=code)
+        locked.pending_item = item
+        locked.state = session.to_dict()
+        locked.save(update_fields=["pending_item", "state"])
+    attempt.refresh_from_db()
+    return item
+
+
+#: Every PILOT_EVERY-th question of a placement test is a pilot item when one is
+#: available: shown like the others, never scored, answered to gather calibration data.
+PILOT_EVERY = 6
+
+
+def _pilot_for(attempt: Attempt) -> Item | None:
+    if attempt.n_answered % PILOT_EVERY != PILOT_EVERY - 1:
+        return None
+    seen = Response.objects.filter(attempt__learner=attempt.learner).values("item_id")
+    return (
+        Item.objects.filter(competence__version=attempt.framework_version, status=ItemStatus.PILOT)
+        .exclude(pk__in=seen)
+        .order_by("n_responses", "code")
+        .first()
+    )
+
+
+def practice_items(attempt: Attempt) -> list[Item]:
+    codes = list(attempt.state.get("items", []))
+    by_code = {i.code: i for i in Item.objects.filter(code__in=codes)}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def _finish(attempt: Attempt, session: AdaptiveSession | None) -> None:
+    from hocvu.learning import services as learning
+
+    attempt.status = AttemptStatus.FINISHED
+    attempt.finished_at = timezone.now()
+    attempt.pending_item = None
+    if session is not None:
+        result = session.result()
+        attempt.result = result.to_dict()
+        attempt.state = session.to_dict()
+        learning.apply_placement(attempt.learner, attempt.framework_version, result)
+    attempt.save()
+    audit.record(
+        "attempt.finish",
+        actor=attempt.learner,
+        obj=attempt,
+        data={"kind": attempt.kind, "answered": attempt.n_answered},
+    )
+
+
+def record_answer(
+    *,
+    user: Any,
+    attempt_id: UUID | str,
+    item_uid: UUID | str,
+    answer: Any,
+    answer_id: UUID | str,
+    answered_at: datetime | None = None,
+    seconds: float | None = None,
+) -> Outcome:
+    """Store one answer exactly once and move the attempt on.
+
+    The same ``answer_id`` sent again (a retry, a double tap, an offline replay) returns
+    the first outcome and stores nothing. Every refusal raises :class:`AnswerError` and
+    leaves the database as it was. The caller acknowledges only after this returns, that
+    is after the transaction committed.
+    """
+    try:
+        answer_uuid = UUID(str(answer_id))
+        item_uuid = UUID(str(item_uid))
+    except ValueError:
+        raise AnswerError("bad_request", "answer_id and item must be UUIDs") from None
+    now = timezone.now()
+    if answered_at is None:
+        answered_at = now
+    elif answered_at > now + CLOCK_SKEW:
+        raise AnswerError("bad_request", "the answer is dated in the future")
+    if seconds is not None and not (0 <= seconds < 86400):
+        seconds = None
+    try:
+        with transaction.atomic():
+            attempt = attempt_for(user, attempt_id)
+            attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+            previous = Response.objects.filter(answer_id=answer_uuid).select_related("item").first()
+            if previous is not None:
+                return _replay(previous, attempt, item_uuid, answer)
+            if attempt.status != AttemptStatus.ACTIVE:
+                raise AnswerError("closed", "this attempt is already finished")
+            if attempt.expires_at <= now:
+                raise AnswerError("expired", "this attempt has expired")
+            item = Item.objects.filter(uid=item_uuid).first()
+            if item is None:
+                raise AnswerError("not_in_attempt", "this question is not part of the attempt")
+            if attempt.kind == AttemptKind.PLACEMENT:
+                if attempt.pending_item_id != item.pk:
+                    raise AnswerError("not_in_attempt", "this is not the current question")
+            elif item.code not in attempt.state.get("items", []):
+                raise AnswerError("not_in_attempt", "this question is not part of the attempt")
+            if Response.objects.filter(attempt=attempt, item=item).exists():
+                raise AnswerError("already_answered", "this question was already answered")
+            try:
+                points = score(item.kind, item.answer, len(item.options), answer)
+            except InvalidAnswer as exc:
+                raise AnswerError("invalid_answer", str(exc)) from None
+            scored = item.status == ItemStatus.OPERATIONAL
+            response = Response.objects.create(
+                attempt=attempt,
+                item=item,
+                answer_id=answer_uuid,
+                answer=answer,
+                score=points,
+                scored=scored,
+                position=attempt.n_answered,
+                seconds=seconds,
+                answered_at=answered_at,
+            )
+            attempt.n_answered += 1
+            finished = _advance(attempt, item, points, scored)
+            return Outcome(
+                response_id=response.pk,
+                correct=bool(points),
+                scored=scored,
+                duplicate=False,
+                finished=finished,
+                explanation=item.explanation if attempt.kind != AttemptKind.PLACEMENT else "",
+                n_answered=attempt.n_answered,
+            )
+    except IntegrityError:
+        # Two copies of the same answer raced; the other one won. Report its outcome.
+        previous = Response.objects.filter(answer_id=answer_uuid).select_related("item").first()
+        if previous is None:
+            raise
+        attempt = attempt_for(user, attempt_id)
+        return _replay(previous, attempt, item_uuid, answer)
+
+
+def _replay(previous: Response, attempt: Attempt, item_uuid: UUID, answer: Any) -> Outcome:
+    if (
+        previous.attempt_id != attempt.pk
+        or previous.item.uid != item_uuid
+        or previous.answer != answer
+    ):
+        raise AnswerError("conflict", "this answer id was already used for a different answer")
+    attempt.refresh_from_db()
+    return Outcome(
+        response_id=previous.pk,
+        correct=bool(previous.score),
+        scored=previous.scored,
+        duplicate=True,
+        finished=attempt.status == AttemptStatus.FINISHED,
+        explanation=previous.item.explanation if attempt.kind != AttemptKind.PLACEMENT else "",
+        n_answered=attempt.n_answered,
+    )
+
+
+def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
+    from hocvu.learning import services as learning
+
+    if attempt.kind == AttemptKind.PLACEMENT:
+        attempt.pending_item = None
+        if not scored:  # a pilot item: data for calibration, no effect on the estimate
+            attempt.save(update_fields=["pending_item", "n_answered"])
+            return False
+        session = engine.resume(attempt.framework_version, attempt.state)
+        session.answer(item.code, points)
+        attempt.state = session.to_dict()
+        attempt.save(update_fields=["pending_item", "state", "n_answered"])
+        if session.next_item() is None:
+            _finish(attempt, session)
+            return True
+        return False
+    learning.practice_update(attempt.learner, item, points)
+    done = attempt.n_answered >= len(attempt.state.get("items", []))
+    if done:
+        if attempt.kind == AttemptKind.MASTERY_CHECK and attempt.module is not None:
+            scores = list(Response.objects.filter(attempt=attempt).values_list("score", flat=True))
+            level = max(
+                Item.objects.filter(code__in=attempt.state["items"]).values_list("level", flat=True)
+            )
+            passed = learning.pass_mastery_check(
+                attempt.learner, attempt.module, level, sum(scores), len(scores)
+            )
+            attempt.result = {"passed": passed, "correct": sum(scores), "total": len(scores)}
+        _finish(attempt, None)
+    else:
+        attempt.save(update_fields=["n_answered"])
+    return done

@@ -1,0 +1,243 @@
+"""Loading the shipped curriculum, publishing lesson revisions, reading the item bank."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from hocvu.audit import services as audit
+from hocvu.content.models import (
+    Item,
+    ItemKind,
+    ItemStatus,
+    Lesson,
+    LessonKind,
+    LessonRevision,
+    Module,
+    Program,
+    RevisionStatus,
+)
+from hocvu.content.scoring import check_key
+from hocvu.framework.models import Competence, FrameworkVersion
+
+DATA = Path(__file__).parent / "data"
+CURRICULUM = DATA / "curriculum"
+MEDIA = DATA / "media"
+DEFAULT_PROGRAM = "binh-dan-hoc-vu-so"
+
+#: Cut scores between the bands 0|1|2|3|4 on the logistic ability scale. Band 0 is "not
+#: yet basic"; band L (1..4) means the can-do statements of level L are reached.
+LEVEL_CUTS: tuple[float, ...] = (-1.5, -0.5, 0.5, 1.5)
+
+
+def provisional_parameters(level: int, kind: str, n_options: int) -> tuple[float, float, float]:
+    """IRT parameters an item starts with before real answers calibrate it.
+
+    Difficulty sits in the middle of its level's band; discrimination 1; the lower
+    asymptote is the chance of guessing a single-choice item (0 for typed answers).
+    """
+    b = LEVEL_CUTS[level - 1] + 0.5
+    c = 0.0
+    if kind in (ItemKind.SINGLE, ItemKind.SCENARIO) and n_options >= 2:
+        c = round(1.0 / n_options, 3)
+    elif kind == ItemKind.TRUE_FALSE:
+        c = 0.5
+    return 1.0, b, c
+
+
+class CurriculumError(ValueError):
+    """A curriculum file is malformed; the message names the file and the place."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    modules: int
+    lessons: int
+    items: int
+
+
+def _key_of(raw: Mapping[str, Any], where: str) -> Any:
+    kind = raw["kind"]
+    if kind == ItemKind.NUMERIC:
+        return {"value": float(raw["answer"]), "tolerance": float(raw.get("tolerance", 0.0))}
+    if kind == ItemKind.SHORT_TEXT:
+        return {"accepted": list(raw.get("accepted") or [])}
+    if "answer" not in raw:
+        raise CurriculumError(f"{where}: missing 'answer'")
+    return raw["answer"]
+
+
+@transaction.atomic
+def install_curriculum(
+    version: FrameworkVersion, *, files: list[Path] | None = None, code: str = DEFAULT_PROGRAM
+) -> LoadReport:
+    """Load the TOML curriculum into a program for ``version`` (all or nothing, idempotent)."""
+    existing = Program.objects.filter(code=code).first()
+    if existing is not None:
+        return LoadReport(
+            existing.modules.count(),
+            Lesson.objects.filter(module__program=existing).count(),
+            Item.objects.filter(competence__version=version).count(),
+        )
+    program = Program.objects.create(
+        code=code,
+        title="Bình dân học vụ số – Quốc hội số",
+        title_en="Digital Literacy for All – Digital National Assembly",
+        description="Chương trình bồi dưỡng kỹ năng số theo khung năng lực số.",
+        framework_version=version,
+    )
+    competences = {c.code: c for c in Competence.objects.filter(version=version)}
+    n_lessons = n_items = n_modules = 0
+    now = timezone.now()
+    for path in sorted(files or CURRICULUM.glob("area-*.toml")):
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise CurriculumError(f"{path.name}: {exc}") from exc
+        for m_pos, raw in enumerate(data.get("modules", [])):
+            where = f"{path.name} modules[{m_pos}]"
+            comp = competences.get(str(raw.get("competence")))
+            if comp is None:
+                raise CurriculumError(f"{where}: unknown competence {raw.get('competence')!r}")
+            module = Module.objects.create(
+                program=program,
+                code=raw["code"],
+                competence=comp,
+                position=comp.area.position * 100 + comp.position,
+                title=raw["title"],
+                title_en=raw.get("title_en", ""),
+                summary=raw.get("summary", ""),
+            )
+            n_modules += 1
+            positions: dict[int, int] = {}
+            for l_pos, lraw in enumerate(raw.get("lessons", [])):
+                lwhere = f"{where} lessons[{l_pos}]"
+                level = lraw.get("level")
+                if level not in (1, 2, 3, 4):
+                    raise CurriculumError(f"{lwhere}: level must be 1..4")
+                kind = lraw.get("kind", "text")
+                if kind not in LessonKind.values:
+                    raise CurriculumError(f"{lwhere}: unknown kind {kind!r}")
+                if kind == LessonKind.LECTURE and not lraw.get("transcript", "").strip():
+                    raise CurriculumError(f"{lwhere}: a lecture needs its transcript")
+                position = positions.get(level, 0)
+                positions[level] = position + 1
+                lesson = Lesson.objects.create(
+                    module=module, level=level, position=position, kind=kind
+                )
+                revision = LessonRevision.objects.create(
+                    lesson=lesson,
+                    number=1,
+                    status=RevisionStatus.PUBLISHED,
+                    title=lraw["title"],
+                    title_en=lraw.get("title_en", ""),
+                    minutes=int(lraw.get("minutes", 10)),
+                    body=lraw["body"],
+                    transcript=lraw.get("transcript", ""),
+                    published_at=now,
+                )
+                lesson.published = revision
+                lesson.save(update_fields=["published"])
+                n_lessons += 1
+        counters: dict[tuple[str, int], int] = {}
+        for i_pos, iraw in enumerate(data.get("items", [])):
+            where = f"{path.name} items[{i_pos}]"
+            comp = competences.get(str(iraw.get("competence")))
+            if comp is None:
+                raise CurriculumError(f"{where}: unknown competence {iraw.get('competence')!r}")
+            kind = iraw.get("kind")
+            if kind not in ItemKind.values:
+                raise CurriculumError(f"{where}: unknown kind {kind!r}")
+            level = iraw.get("level")
+            if level not in (1, 2, 3, 4):
+                raise CurriculumError(f"{where}: level must be 1..4")
+            options = list(iraw.get("options") or [])
+            key = _key_of(iraw, where)
+            try:
+                check_key(kind, key, len(options))
+            except ValueError as exc:
+                raise CurriculumError(f"{where}: {exc}") from exc
+            image = iraw.get("image", "")
+            if image and not (MEDIA / image).is_file():
+                raise CurriculumError(f"{where}: image {image!r} not found")
+            number = counters.get((comp.code, level), 0) + 1
+            counters[(comp.code, level)] = number
+            a, b, c = provisional_parameters(level, kind, len(options))
+            Item.objects.create(
+                code=f"Q-{comp.code}-{level}-{number:02d}",
+                competence=comp,
+                level=level,
+                kind=kind,
+                status=ItemStatus.OPERATIONAL,
+                stem=iraw["stem"],
+                options=options,
+                answer=key,
+                explanation=iraw.get("explanation", ""),
+                image=image,
+                a=a,
+                b=b,
+                c=c,
+            )
+            n_items += 1
+    audit.record("content.install", obj=program, data={"modules": n_modules, "items": n_items})
+    return LoadReport(n_modules, n_lessons, n_items)
+
+
+def default_program() -> Program | None:
+    return Program.objects.select_related("framework_version").order_by("pk").first()
+
+
+def bank_items(version: FrameworkVersion) -> QuerySet[Item]:
+    """Items that may appear in tests: operational (scored) and pilot (unscored)."""
+    return Item.objects.filter(
+        competence__version=version, status__in=[ItemStatus.OPERATIONAL, ItemStatus.PILOT]
+    ).select_related("competence")
+
+
+@transaction.atomic
+def draft_revision(lesson: Lesson, *, actor: Any = None) -> LessonRevision:
+    """A new draft that starts as a copy of the published text (one draft at a time)."""
+    draft = lesson.revisions.filter(status=RevisionStatus.DRAFT).first()
+    if draft is not None:
+        return draft
+    base = lesson.published
+    number = (lesson.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return LessonRevision.objects.create(
+        lesson=lesson,
+        number=number,
+        title=base.title if base else "",
+        title_en=base.title_en if base else "",
+        minutes=base.minutes if base else 10,
+        body=base.body if base else "",
+        transcript=base.transcript if base else "",
+    )
+
+
+@transaction.atomic
+def publish_revision(revision: LessonRevision, *, actor: Any = None) -> LessonRevision:
+    """Make ``revision`` the text learners read; the previous one is archived.
+
+    Progress belongs to the lesson, not to a revision, so nobody loses it.
+    """
+    lesson = Lesson.objects.select_for_update().get(pk=revision.lesson_id)
+    if revision.status != RevisionStatus.DRAFT:
+        raise ValueError("only a draft can be published")
+    if lesson.kind == LessonKind.LECTURE and not revision.transcript.strip():
+        raise ValueError("a lecture needs its full transcript")
+    if lesson.published_id:
+        LessonRevision.objects.filter(pk=lesson.published_id).update(status=RevisionStatus.ARCHIVED)
+    revision.status = RevisionStatus.PUBLISHED
+    revision.published_at = timezone.now()
+    revision.save(update_fields=["status", "published_at"])
+    lesson.published = revision
+    lesson.save(update_fields=["published"])
+    audit.record("lesson.publish", actor=actor, obj=lesson, data={"revision": revision.number})
+    return revision
