@@ -4,6 +4,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from hocvu.content import views as content_views
 from hocvu.web import views
 from hocvu.web.api import api
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("people/<int:person_id>/", views.person_detail, name="person"),
     path("people/<int:person_id>/edit/", views.person_edit, name="person-edit"),
     path("me/", views.my_profile, name="me"),
+    path("learn/", include("hocvu.learning.urls")),
+    path("content/media/<str:name>", content_views.media, name="content-media"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -3,11 +3,12 @@
 #   gettext   compiles the translations (msgfmt)
 #   chromium  the real browser the browser tests drive (never a downloaded one)
 #   fonts-dejavu-core  Vietnamese glyphs for screenshots
+#   poppler-utils  pdftotext/pdftoppm: tests read the PDFs the platform makes
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(gettext chromium fonts-dejavu-core)
+[ ${#wanted[@]} -gt 0 ] || wanted=(gettext chromium fonts-dejavu-core poppler-utils)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

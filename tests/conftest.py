@@ -116,6 +116,10 @@ class World:
     admin: Any
     author: Any
     outsider: Any
+    module: Any = None
+    lesson: Any = None
+    items: Any = None
+    attempt: Any = None
 
     def personas(self) -> dict[str, Any]:
         return {
@@ -160,7 +164,7 @@ def world(db: Any, published_framework: Any) -> World:
             assign_role(user, role, scope)
         return user
 
-    return World(
+    world = World(
         root=root,
         assembly=assembly,
         province_p=p,
@@ -188,6 +192,41 @@ def world(db: Any, published_framework: Any) -> World:
         author=person("author", "Lê Thu Hà", assembly, [(Role.AUTHOR, root)]),
         outsider=person("outsider", "Người Ngoài", None, []),
     )
+    _add_content(world, published_framework)
+    return world
+
+
+def _add_content(world: World, version: Any) -> None:
+    """A one-module program with a lesson and three questions, and a practice attempt."""
+    from hocvu.assessment.services import start_practice
+    from hocvu.content.models import Item, ItemStatus, Lesson, LessonRevision, Module, Program
+
+    program = Program.objects.create(code="p", title="Chương trình thử", framework_version=version)
+    comp = version.competences.get(code="1.1")
+    module = Module.objects.create(program=program, code="M-1.1", competence=comp, title="Tìm kiếm")
+    lesson = Lesson.objects.create(module=module, level=1, kind="text")
+    revision = LessonRevision.objects.create(
+        lesson=lesson, number=1, status="published", title="Bài 1", body="**Tìm** kiếm", minutes=8
+    )
+    lesson.published = revision
+    lesson.save()
+    items = [
+        Item.objects.create(
+            code=f"Q-1.1-1-0{n}",
+            competence=comp,
+            level=1,
+            kind="single",
+            status=ItemStatus.OPERATIONAL,
+            stem=f"Câu hỏi {n}?",
+            options=["Một", "Hai", "Ba"],
+            answer=[n % 3],
+            explanation=f"Giải thích {n}.",
+            b=-1.0,
+        )
+        for n in range(1, 4)
+    ]
+    world.module, world.lesson, world.items = module, lesson, items
+    world.attempt = start_practice(world.learner, module, [1], size=3)
 
 
 @pytest.fixture(autouse=True)

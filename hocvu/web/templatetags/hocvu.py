@@ -31,3 +31,11 @@ def role_title(code: str) -> str:
     if pair is None:
         return code
     return pair[1] if english and pair[1] else pair[0]
+
+
+@register.filter(name="markdown")
+def markdown_filter(source: str) -> Any:
+    """Render lesson or question Markdown (raw HTML escaped, callouts styled)."""
+    from hocvu.content.rendering import render_markdown
+
+    return render_markdown(source or "")

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from hocvu.content.services import install_curriculum
 from hocvu.framework import services as framework
 from hocvu.identity import services as identity
 from hocvu.identity.models import Role, User
@@ -103,6 +104,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: Any, communes: int, no_people: bool, **options: Any) -> None:
         version = framework.install_default()
+        report = install_curriculum(version)
         units.install_national_tree()
         for council in Unit.objects.filter(kind=UnitKind.PROVINCIAL_COUNCIL).order_by("path"):
             if council.children.exists():
@@ -122,6 +124,9 @@ class Command(BaseCommand):
                 ],
             )
         self.stdout.write(f"Framework: {version} ({version.competences.count()} competences)")
+        self.stdout.write(
+            f"Curriculum: {report.modules} modules, {report.lessons} lessons, {report.items} items"
+        )
         self.stdout.write(f"Units: {Unit.objects.count()}")
         if no_people:
             return

@@ -1,0 +1,356 @@
+"""The learner's pages: placement, profile, path, lessons, practice, review.
+
+Views parse, authorize (a learner only ever reaches their own attempts, through
+``attempt_for``) and render; every write is a service call.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from hocvu.assessment import services as assessment
+from hocvu.assessment.forms import answer_from_form
+from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
+from hocvu.content import services as content
+from hocvu.content.models import Item, ItemStatus, Lesson, LessonKind, Module, Program
+from hocvu.content.rendering import captions_vtt
+from hocvu.content.scoring import InvalidAnswer
+from hocvu.identity.models import User
+from hocvu.learning import charts
+from hocvu.learning import services as learning
+
+
+def _program_or_404() -> Program:
+    program = content.default_program()
+    if program is None:
+        raise Http404("no program installed")
+    return program
+
+
+def _learner(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    program = _program_or_404()
+    version = program.framework_version
+    rows = learning.profile(learner, version)
+    placement = (
+        Attempt.objects.filter(learner=learner, kind=AttemptKind.PLACEMENT)
+        .order_by("-started_at")
+        .first()
+    )
+    steps = learning.learning_path(learner, program) if any(r.measured for r in rows) else []
+    return render(
+        request,
+        "learning/dashboard.html",
+        {
+            "role": learning.role_profile(learner, version),
+            "placement": placement,
+            "measured": any(r.measured for r in rows),
+            "gaps": sum(1 for r in rows if r.gap > 0),
+            "steps": steps,
+            "minutes_left": sum(s.minutes for s in steps),
+            "continue_lesson": learning.continue_where_left(learner),
+            "due": len(learning.due_reviews(learner)),
+            "streak": learning.streak(learner),
+        },
+    )
+
+
+@login_required
+def placement_start(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "learning/placement_intro.html", {})
+    program = _program_or_404()
+    attempt = assessment.start_placement(_learner(request), program.framework_version)
+    return redirect("placement", attempt_id=attempt.pk)
+
+
+@login_required
+def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    attempt = assessment.attempt_for(request.user, attempt_id)
+    if attempt.kind != AttemptKind.PLACEMENT:
+        raise Http404("not a placement test")
+    error = ""
+    status = 200
+    if request.method == "POST":
+        item = get_object_or_404(Item, uid=request.POST.get("item", ""))
+        try:
+            answer = answer_from_form(item, request.POST)
+            outcome = assessment.record_answer(
+                user=request.user,
+                attempt_id=attempt.pk,
+                item_uid=item.uid,
+                answer=answer,
+                answer_id=request.POST.get("answer_id", ""),
+                seconds=_seconds(request),
+            )
+        except (InvalidAnswer, assessment.AnswerError) as exc:
+            error, status = str(exc), 400
+        else:
+            if outcome.finished:
+                return redirect("proficiency")
+            return redirect("placement", attempt_id=attempt.pk)
+    question = assessment.next_placement_item(attempt)
+    if question is None:
+        return redirect("proficiency")
+    attempt.refresh_from_db()
+    return render(
+        request,
+        "learning/placement.html",
+        {
+            "attempt": attempt,
+            "item": question,
+            "answer_id": uuid.uuid4(),
+            "number": attempt.n_answered + 1,
+            "maximum": 60,
+            "percent": min(100, round(100 * attempt.n_answered / 60)),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _seconds(request: HttpRequest) -> float | None:
+    try:
+        return float(request.POST.get("seconds", ""))
+    except ValueError:
+        return None
+
+
+@login_required
+def my_proficiency(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    program = _program_or_404()
+    version = program.framework_version
+    rows = learning.profile(learner, version)
+    return render(
+        request,
+        "learning/proficiency.html",
+        {
+            "role": learning.role_profile(learner, version),
+            "rows": rows,
+            "chart": charts.profile_chart(rows),
+            "measured": any(r.measured for r in rows),
+            "gaps": [r for r in rows if r.measured and r.gap > 0],
+            "met": [r for r in rows if r.measured and r.gap == 0],
+        },
+    )
+
+
+@login_required
+def my_path(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    program = _program_or_404()
+    steps = learning.learning_path(learner, program)
+    return render(
+        request,
+        "learning/path.html",
+        {
+            "steps": steps,
+            "minutes": sum(s.minutes for s in steps),
+            "linear_minutes": learning.linear_minutes(program),
+            "measured": Attempt.objects.filter(
+                learner=learner, kind=AttemptKind.PLACEMENT, status=AttemptStatus.FINISHED
+            ).exists(),
+        },
+    )
+
+
+def _lesson_or_404(lesson_id: int) -> Lesson:
+    lesson = (
+        Lesson.objects.select_related("published", "module__competence")
+        .filter(pk=lesson_id, published__isnull=False)
+        .first()
+    )
+    if lesson is None:
+        raise Http404("lesson not found")
+    return lesson
+
+
+@login_required
+def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    item = _lesson_or_404(lesson_id)
+    learner = _learner(request)
+    progress = learning.open_lesson(learner, item)
+    siblings = list(
+        item.module.lessons.filter(published__isnull=False).order_by("level", "position")
+    )
+    index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
+    return render(
+        request,
+        "learning/lesson.html",
+        {
+            "lesson": item,
+            "revision": item.published,
+            "module": item.module,
+            "is_lecture": item.kind == LessonKind.LECTURE,
+            "done": progress.completed_at is not None,
+            "previous": siblings[index - 1] if index > 0 else None,
+            "next": siblings[index + 1] if index + 1 < len(siblings) else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def lesson_done(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    item = _lesson_or_404(lesson_id)
+    learning.complete_lesson(_learner(request), item)
+    return redirect(request.POST.get("next") or reverse("path"))
+
+
+def lesson_captions(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    item = _lesson_or_404(lesson_id)
+    if item.kind != LessonKind.LECTURE or item.published is None:
+        raise Http404("not a lecture")
+    response = HttpResponse(
+        captions_vtt(item.published.transcript), content_type="text/vtt; charset=utf-8"
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _module_or_404(module_id: int) -> Module:
+    module = (
+        Module.objects.select_related("competence", "program__framework_version")
+        .filter(pk=module_id)
+        .first()
+    )
+    if module is None:
+        raise Http404("module not found")
+    return module
+
+
+def _target_and_current(learner: User, module: Module) -> tuple[int, int]:
+    rows = learning.profile(learner, module.program.framework_version)
+    row = next(r for r in rows if r.competence.pk == module.competence_id)
+    return max(row.target, 1), (row.level or 0)
+
+
+@login_required
+@require_POST
+def practice_start(request: HttpRequest, module_id: int) -> HttpResponse:
+    module = _module_or_404(module_id)
+    learner = _learner(request)
+    target, current = _target_and_current(learner, module)
+    levels = list(range(min(current + 1, target), target + 1)) or [target]
+    try:
+        attempt = assessment.start_practice(learner, module, levels)
+    except ValueError as exc:
+        raise Http404(str(exc)) from None
+    return redirect("practice", attempt_id=attempt.pk)
+
+
+@login_required
+@require_POST
+def check_start(request: HttpRequest, module_id: int) -> HttpResponse:
+    """A short mastery check at the target level: pass it and skip the module's lessons."""
+    module = _module_or_404(module_id)
+    learner = _learner(request)
+    target, _ = _target_and_current(learner, module)
+    try:
+        attempt = assessment.start_practice(
+            learner, module, [target], size=5, kind=AttemptKind.MASTERY_CHECK
+        )
+    except ValueError as exc:
+        raise Http404(str(exc)) from None
+    return redirect("practice", attempt_id=attempt.pk)
+
+
+@login_required
+def review_start(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    items = learning.due_reviews(learner)
+    if request.method == "POST" and items:
+        attempt = assessment.start_review(learner, items)
+        return redirect("practice", attempt_id=attempt.pk)
+    return render(request, "learning/review.html", {"due": items})
+
+
+def _practice_context(attempt: Attempt) -> dict[str, object]:
+    items = assessment.practice_items(attempt)
+    answered = {r.item_id: r for r in Response.objects.filter(attempt=attempt)}
+    cards = [{"item": i, "response": answered.get(i.pk), "answer_id": uuid.uuid4()} for i in items]
+    return {
+        "attempt": attempt,
+        "cards": cards,
+        "n_done": len(answered),
+        "n_total": len(items),
+        "correct": sum(1 for r in answered.values() if r.score),
+        "is_check": attempt.kind == AttemptKind.MASTERY_CHECK,
+    }
+
+
+@login_required
+def practice(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    attempt = assessment.attempt_for(request.user, attempt_id)
+    if attempt.kind == AttemptKind.PLACEMENT:
+        raise Http404("not a practice set")
+    return render(request, "learning/practice.html", _practice_context(attempt))
+
+
+@login_required
+@require_POST
+def practice_answer(
+    request: HttpRequest, attempt_id: uuid.UUID, item_uid: uuid.UUID
+) -> HttpResponse:
+    attempt = assessment.attempt_for(request.user, attempt_id)
+    item = Item.objects.filter(
+        uid=item_uid, status__in=[ItemStatus.OPERATIONAL, ItemStatus.PILOT]
+    ).first()
+    if item is None or attempt.kind == AttemptKind.PLACEMENT:
+        raise Http404("question not found")
+    error = ""
+    status = 200
+    try:
+        answer = answer_from_form(item, request.POST)
+        assessment.record_answer(
+            user=request.user,
+            attempt_id=attempt.pk,
+            item_uid=item.uid,
+            answer=answer,
+            answer_id=request.POST.get("answer_id", ""),
+            seconds=_seconds(request),
+        )
+    except (InvalidAnswer, assessment.AnswerError) as exc:
+        error, status = str(exc), 400
+    if request.headers.get("HX-Request") != "true":
+        if error:
+            context = _practice_context(attempt)
+            context["error"] = error
+            return render(request, "learning/practice.html", context, status=status)
+        return redirect(reverse("practice", kwargs={"attempt_id": attempt.pk}) + f"#q-{item.uid}")
+    attempt.refresh_from_db()
+    response = Response.objects.filter(attempt=attempt, item=item).first()
+    return render(
+        request,
+        "learning/_practice_item.html",
+        {
+            "card": {"item": item, "response": response, "answer_id": uuid.uuid4()},
+            "attempt": attempt,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+def module_pdf(request: HttpRequest, module_id: int) -> HttpResponse:
+    from hocvu.content.pdf import module_pdf as render_pdf
+
+    module = _module_or_404(module_id)
+    response = HttpResponse(render_pdf(module), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{module.code}.pdf"'
+    return response
