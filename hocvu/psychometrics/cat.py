@@ -269,11 +269,7 @@ class ItemBank:
                     f"competence {comp_codes[ci]!r} is assigned to two areas "
                     f"({area_codes[comp_area[ci]]!r} and {area_codes[ai]!r})"
                 )
-        grid = (
-            _DEFAULT_GRID.copy()
-            if self.grid is None
-            else _as_1d("grid", self.grid, np.float64)
-        )
+        grid = _DEFAULT_GRID.copy() if self.grid is None else _as_1d("grid", self.grid, np.float64)
         steps = np.diff(grid)
         if (
             grid.size < 11
@@ -355,10 +351,7 @@ class ItemBank:
         ItemBank
         """
         comp = [str(x) for x in competence]
-        if area is None:
-            areas = [x.split(".", 1)[0] for x in comp]
-        else:
-            areas = [str(x) for x in area]
+        areas = [x.split(".", 1)[0] for x in comp] if area is None else [str(x) for x in area]
         if len(areas) != len(comp):
             raise ValueError("mismatched arrays: area and competence differ in length")
         area_codes = tuple(sorted(set(areas), key=_natural_key))
@@ -412,9 +405,7 @@ class ItemBank:
 
     def competence_counts(self) -> IntArray:
         """Number of items per competence."""
-        out: IntArray = np.bincount(self.competence, minlength=self.n_competences).astype(
-            np.int64
-        )
+        out: IntArray = np.bincount(self.competence, minlength=self.n_competences).astype(np.int64)
         return out
 
     def _level_weights(self, cuts: tuple[float, ...]) -> FloatArray:
@@ -588,8 +579,7 @@ class Blueprint:
         """JSON-able form keyed by area and competence codes."""
         return {
             "areas": {
-                code: [self.area_min[i], self.area_max[i]]
-                for i, code in enumerate(bank.area_codes)
+                code: [self.area_min[i], self.area_max[i]] for i, code in enumerate(bank.area_codes)
             },
             "competences": {
                 code: [self.competence_min[i], self.competence_max[i]]
@@ -723,7 +713,7 @@ class CATConfig:
             raise ValueError(f"invalid CAT configuration: {exc}") from exc
 
 
-class StopReason(str, enum.Enum):
+class StopReason(enum.StrEnum):
     """Why an adaptive test ended."""
 
     MAX_LENGTH = "max_length"
@@ -796,8 +786,9 @@ class CATResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {
-            "areas": [vars(x) | {"level_probabilities": list(x.level_probabilities)}
-                      for x in self.areas],
+            "areas": [
+                vars(x) | {"level_probabilities": list(x.level_probabilities)} for x in self.areas
+            ],
             "competences": [vars(x).copy() for x in self.competences],
             "n_items": self.n_items,
             "finished": self.finished,
@@ -847,9 +838,10 @@ class AdaptiveSession:
     """
 
     __slots__ = (
+        "_area_def",
+        "_avail",
         "_blocked",
         "_buf",
-        "_area_def",
         "_comp_def",
         "_comp_ll",
         "_competence_ids",
@@ -874,10 +866,9 @@ class AdaptiveSession:
         "_sd",
         "_seed",
         "_stop",
-        "_total_def",
         "_top_prob",
+        "_total_def",
         "_usable",
-        "_avail",
         "bank",
         "blueprint",
     )
@@ -933,10 +924,10 @@ class AdaptiveSession:
         self._responses: list[int] = []
         self._counts_area = [0] * bank.n_areas
         self._counts_comp = [0] * bank.n_competences
-        self._left_area = np.bincount(
+        self._left_area: list[int] = np.bincount(
             bank.area[self._usable[pos] > 0], minlength=bank.n_areas
         ).tolist()
-        self._left_comp = np.bincount(
+        self._left_comp: list[int] = np.bincount(
             bank.competence[self._usable[pos] > 0], minlength=bank.n_competences
         ).tolist()
         self._mean = [0.0] * bank.n_areas
@@ -1126,7 +1117,9 @@ class AdaptiveSession:
         if pending is None:
             raise ValueError("no item is awaiting an answer")
         if item_id != pending:
-            raise ValueError(f"answer to item {item_id!r}, but the administered item is {pending!r}")
+            raise ValueError(
+                f"answer to item {item_id!r}, but the administered item is {pending!r}"
+            )
         self._record(self._items[-1], _check_score(score))
 
     def answer_index(self, index: int, score: object) -> None:
@@ -1209,6 +1202,8 @@ class AdaptiveSession:
         t = len(self._items)
         if t >= cfg.max_length:
             return StopReason.MAX_LENGTH
+        if not any(self._left_area):
+            return StopReason.BANK_EXHAUSTED
         if t < cfg.min_length:
             return None
         if self._total_def > 0:

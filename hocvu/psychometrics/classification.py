@@ -42,6 +42,7 @@ probability ratio test. *Applied Psychological Measurement*, 23(3), 249-261.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,7 +102,7 @@ def validate_cuts(cuts: Sequence[float]) -> tuple[float, ...]:
         raise ValueError("at least one cut score is required")
     if not all(math.isfinite(x) for x in out):
         raise ValueError(f"cut scores must be finite, got {out}")
-    if any(b <= a for a, b in zip(out, out[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(out)):
         raise ValueError(f"cut scores must be strictly increasing, got {out}")
     return out
 

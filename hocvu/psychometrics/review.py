@@ -120,7 +120,7 @@ class ReviewCard:
         """Inverse of :meth:`to_dict`."""
         try:
             key = data["key"]
-            card = Card.from_dict(dict(data["card"]))
+            card = Card.from_dict(data["card"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid review card: {exc}") from exc
         if not isinstance(key, str) or not key:

@@ -70,31 +70,27 @@ def test_bank_codes_and_tables() -> None:
 
 
 def test_bank_validation_errors() -> None:
-    ok = {"ids": ["x", "y"], "a": [1.0, 1.2], "b": [0.0, 1.0], "c": [0.0, 0.1]}
+    ids, a, b, c = ["x", "y"], [1.0, 1.2], [0.0, 1.0], [0.0, 0.1]
     with pytest.raises(ValueError, match="empty"):
         ItemBank.create([], [], [], [], [], [])
     with pytest.raises(ValueError, match="mismatched"):
-        ItemBank.create(ok["ids"], [1.0], ok["b"], ok["c"], ["1.1", "1.1"], [1, 1])
+        ItemBank.create(ids, [1.0], b, c, ["1.1", "1.1"], [1, 1])
     with pytest.raises(ValueError, match="mismatched"):
-        ItemBank.create(ok["ids"], ok["a"], ok["b"], ok["c"], ["1.1"], [1, 1])
+        ItemBank.create(ids, a, b, c, ["1.1"], [1, 1])
     with pytest.raises(ValueError, match="not finite"):
-        ItemBank.create(ok["ids"], ok["a"], [0.0, float("nan")], ok["c"], ["1.1"] * 2, [1, 1])
+        ItemBank.create(ids, a, [0.0, float("nan")], c, ["1.1"] * 2, [1, 1])
     with pytest.raises(ValueError, match="a must be positive"):
-        ItemBank.create(ok["ids"], [1.0, -1.0], ok["b"], ok["c"], ["1.1"] * 2, [1, 1])
+        ItemBank.create(ids, [1.0, -1.0], b, c, ["1.1"] * 2, [1, 1])
     with pytest.raises(ValueError, match="c must be"):
-        ItemBank.create(ok["ids"], ok["a"], ok["b"], [0.0, 1.0], ["1.1"] * 2, [1, 1])
+        ItemBank.create(ids, a, b, [0.0, 1.0], ["1.1"] * 2, [1, 1])
     with pytest.raises(ValueError, match="unique"):
-        ItemBank.create(["x", "x"], ok["a"], ok["b"], ok["c"], ["1.1"] * 2, [1, 1])
+        ItemBank.create(["x", "x"], a, b, c, ["1.1"] * 2, [1, 1])
     with pytest.raises(ValueError, match="two areas"):
-        ItemBank.create(
-            ok["ids"], ok["a"], ok["b"], ok["c"], ["1.1", "1.1"], [1, 1], area=["1", "2"]
-        )
+        ItemBank.create(ids, a, b, c, ["1.1", "1.1"], [1, 1], area=["1", "2"])
     with pytest.raises(ValueError, match="integers"):
-        ItemBank.create(ok["ids"], ok["a"], ok["b"], ok["c"], ["1.1"] * 2, [1.5, 1])
+        ItemBank.create(ids, a, b, c, ["1.1"] * 2, [1.5, 1])
     with pytest.raises(ValueError, match="exposure_k"):
-        ItemBank.create(
-            ok["ids"], ok["a"], ok["b"], ok["c"], ["1.1"] * 2, [1, 1], exposure_k=[1, 2]
-        )
+        ItemBank.create(ids, a, b, c, ["1.1"] * 2, [1, 1], exposure_k=[1, 2])
 
 
 # --- selection, determinism, JSON --------------------------------------------------------
@@ -410,7 +406,8 @@ def test_estimates_track_true_ability_and_report_competences() -> None:
     cfg = CATConfig(max_length=30, se_target=None, level_confidence=None)
     bp = Blueprint.balanced(bank, min_per_area=10)
     rng = np.random.default_rng(4)
-    true, est = [], []
+    true: list[float] = []
+    est: list[float] = []
     for s in range(60):
         theta = rng.normal(size=2)
         r = simulate_session(bank, theta, seed=s, config=cfg, blueprint=bp).result()
@@ -435,3 +432,16 @@ def test_untouched_competence_inherits_area_level() -> None:
     by_code = {c.code: c for c in r.competences}
     assert by_code["1.1"].source == "items" and by_code["1.1"].n_items == 10
     assert by_code["1.2"].source == "area" and by_code["1.2"].level == r.areas[0].level
+
+
+def test_blueprint_from_proportions_and_dict_round_trip() -> None:
+    bank = make_bank()
+    bp = Blueprint.from_proportions(bank, {"1": 0.5, "2": 0.25, "3": 0.25}, length=12)
+    assert bp.area_min == (5, 2, 2) and bp.area_max == (7, 4, 4)
+    assert Blueprint.from_dict(bank, json.loads(json.dumps(bp.to_dict(bank)))) == bp
+    cfg = CATConfig(max_length=12, min_length=12, se_target=None, level_confidence=None)
+    s = simulate_session(bank, 0.0, seed=2, config=cfg, blueprint=bp)
+    per_area = np.bincount(bank.area[[bank.index_of[i] for i in s.administered_ids]])
+    assert np.all(per_area >= bp.area_min) and np.all(per_area <= bp.area_max)
+    with pytest.raises(ValueError, match="missing"):
+        Blueprint.from_proportions(bank, {"1": 1.0}, length=12)
