@@ -158,9 +158,7 @@ def test_it_walks_every_url_with_every_persona(world: World) -> None:
                 checked += 1
                 assert response.status_code < 500, (persona, url, response.status_code)
                 raw = (
-                    b"".join(response.streaming_content)
-                    if response.streaming
-                    else response.content
+                    b"".join(response.streaming_content) if response.streaming else response.content
                 )
                 body = raw.decode("utf-8", "replace")
                 for leaked in forbidden_names:
@@ -186,7 +184,8 @@ def test_it_walks_every_url_with_every_persona(world: World) -> None:
                 elif kind == "attempt":
                     # An attempt is its learner's alone.
                     allowed = persona == "learner" and name == "practice"
-                    assert (response.status_code == 200) == allowed, (persona, url, response.status_code)
+                    status = response.status_code
+                    assert (status == 200) == allowed, (persona, url, status)
                 elif kind == "content" and persona == "anonymous":
                     assert response.status_code in DENIED, (persona, url)
                 elif kind.startswith("admin-"):
