@@ -490,13 +490,13 @@ def to_markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     parser.add_argument(
         "--write", action="store_true", help="write results files even with --quick"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     t0 = time.perf_counter()
     res: dict[str, Any] = {"quick": args.quick, "machine": machine_info()}
     res["step"] = bench_step(args.quick)
