@@ -4,8 +4,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from hocvu.content import authoring
 from hocvu.content import views as content_views
-from hocvu.web import views
+from hocvu.web import pwa, views
 from hocvu.web.api import api
 
 admin.site.site_header = "hocvu"
@@ -14,6 +15,9 @@ admin.site.site_title = "hocvu"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("framework/", views.framework_overview, name="framework"),
     path("framework/competences/<str:code>/", views.competence_detail, name="competence"),
     path("framework/roles/", views.role_profiles, name="role-profiles"),
@@ -28,5 +32,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("admin-tools/preview/", authoring.preview, name="authoring-preview"),
     path("admin/", admin.site.urls),
 ]

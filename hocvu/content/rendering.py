@@ -19,6 +19,19 @@ _CALLOUTS = {
 }
 _CALLOUT_RE = re.compile(r"<blockquote>\s*<p><strong>([^<]{1,20})</strong>")
 _IMG_RE = re.compile(r'<img alt="([^"]*)" src="([A-Za-z0-9._-]+)"')
+_URL_ATTR_RE = re.compile(r'\b(href|src)="([^"]*)"')
+_SCHEME_RE = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+_SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+def _safe_url(match: re.Match[str]) -> str:
+    """Keep http(s), mailto and relative addresses; drop javascript:, data: and the like."""
+    value = match.group(2)
+    # Entities could spell a scheme ("&#106;avascript:"); an address with one is refused.
+    scheme = _SCHEME_RE.match(value)
+    if "&#" in value or (scheme and scheme.group(1).lower() not in _SAFE_SCHEMES):
+        return f'{match.group(1)}="#"'
+    return match.group(0)
 
 
 def _callout(match: re.Match[str]) -> str:
@@ -34,6 +47,7 @@ def _render(source: str) -> str:
     # Authors write Markdown, not HTML: any raw tag is shown as text, never run.
     escaped = source.replace("&", "&amp;").replace("<", "&lt;")
     html = markdown.markdown(escaped, extensions=["tables", "sane_lists"], output_format="html")
+    html = _URL_ATTR_RE.sub(_safe_url, html)
     html = _CALLOUT_RE.sub(_callout, html)
     base = reverse("content-media", kwargs={"name": "X"})[:-1]
     return _IMG_RE.sub(

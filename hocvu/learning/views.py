@@ -7,11 +7,14 @@ Views parse, authorize (a learner only ever reaches their own attempts, through
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from hocvu.assessment import services as assessment
@@ -120,6 +123,16 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
         },
         status=status,
     )
+
+
+def _answered_at(request: HttpRequest) -> datetime | None:
+    """The device's time of an answer sent late (an offline replay), never in the future."""
+    value = parse_datetime(request.POST.get("answered_at", "") or "")
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return min(value, timezone.now())
 
 
 def _seconds(request: HttpRequest) -> float | None:
@@ -322,6 +335,7 @@ def practice_answer(
             item_uid=item.uid,
             answer=answer,
             answer_id=request.POST.get("answer_id", ""),
+            answered_at=_answered_at(request),
             seconds=_seconds(request),
         )
     except (InvalidAnswer, assessment.AnswerError) as exc:

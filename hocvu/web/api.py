@@ -22,6 +22,7 @@ api = NinjaAPI(
     description="Open API of the hocvu digital-literacy platform.",
     urls_namespace="api",
 )
+api.add_router("/attempts", "hocvu.assessment.api.router")
 
 
 class UnitOut(Schema):

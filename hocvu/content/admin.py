@@ -1,0 +1,644 @@
+"""Authoring in the admin: programs, modules, lessons with revisions, and the item bank.
+
+Authors edit a draft revision of a lesson (with a live preview of the Markdown) and
+publish it; published and archived revisions are read-only. Items move through
+draft → pilot → operational → retired by actions that check the item first; their IRT
+parameters and statistics come from recalibration (``hocvu.content.calibration``) and are
+never typed in. Who may do this is decided by ``hocvu.identity.access`` (authors and
+administrators), as for the framework.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from hocvu.audit import services as audit
+from hocvu.content import calibration, services
+from hocvu.content.models import (
+    Item,
+    ItemStatus,
+    Lesson,
+    LessonRevision,
+    Module,
+    ParameterSource,
+    Program,
+    RevisionStatus,
+)
+from hocvu.content.rendering import render_markdown
+from hocvu.content.scoring import check_key
+from hocvu.identity import access
+from hocvu.web.admin_scoping import AuthorAdmin
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else formats.number_format(value, digits)
+
+
+class AuthorInline:
+    """Inline permissions from ``hocvu.identity.access``, like :class:`AuthorAdmin`."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.can(request.user, "framework.edit", None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --------------------------------------------------------------------------------------
+# Programs and modules
+# --------------------------------------------------------------------------------------
+
+
+@admin.register(Program)
+class ProgramAdmin(AuthorAdmin):
+    list_display = ("code", "title", "framework_version")
+    fields = ("code", "title", "title_en", "description", "framework_version")
+    readonly_fields = ("code", "framework_version")
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # programs are installed from the curriculum files
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class LessonInline(AuthorInline, admin.TabularInline):  # type: ignore[type-arg]
+    model = Lesson
+    extra = 0
+    fields = ("level", "position", "kind", "published_title", "has_draft")
+    readonly_fields = fields
+    show_change_link = True
+
+    @admin.display(description=_("published title"))
+    def published_title(self, obj: Lesson) -> str:
+        return obj.published.title if obj.published else "—"
+
+    @admin.display(description=_("draft in progress"), boolean=True)
+    def has_draft(self, obj: Lesson) -> bool:
+        return obj.revisions.filter(status=RevisionStatus.DRAFT).exists()
+
+
+@admin.register(Module)
+class ModuleAdmin(AuthorAdmin):
+    list_display = ("code", "title", "competence", "program", "lesson_count")
+    list_filter = ("program",)
+    search_fields = ("code", "title", "title_en")
+    fields = ("program", "code", "competence", "position", "title", "title_en", "summary")
+    inlines = [LessonInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Module]:
+        queryset: QuerySet[Module] = super().get_queryset(request)
+        return queryset.select_related("competence", "program").annotate(n_lessons=Count("lessons"))
+
+    @admin.display(description=_("lessons"), ordering="n_lessons")
+    def lesson_count(self, obj: Any) -> int:
+        return int(obj.n_lessons)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("program", "code", "competence") if obj is not None else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # learners' progress points at the lessons
+
+
+# --------------------------------------------------------------------------------------
+# Lessons and their revisions
+# --------------------------------------------------------------------------------------
+
+
+def _revision_url(revision: LessonRevision) -> str:
+    return reverse("admin:content_lessonrevision_change", args=[revision.pk])
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "—"
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+class RevisionDates:
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_on(self, obj: LessonRevision) -> str:
+        return _when(obj.created_at)
+
+    @admin.display(description=_("published"), ordering="published_at")
+    def published_on(self, obj: LessonRevision) -> str:
+        return _when(obj.published_at)
+
+
+class RevisionInline(RevisionDates, AuthorInline, admin.TabularInline):  # type: ignore[type-arg]
+    model = LessonRevision
+    extra = 0
+    fields = ("number", "status", "title", "created_on", "published_on")
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ("-number",)
+
+
+@admin.register(Lesson)
+class LessonAdmin(AuthorAdmin):
+    list_display = ("__str__", "module", "level", "position", "kind", "revision", "has_draft")
+    list_filter = ("level", "kind", "module__program", "module")
+    search_fields = ("module__code", "revisions__title")
+    fields = ("module", "level", "position", "kind", "video", "published")
+    inlines = [RevisionInline]
+    actions = ["new_draft"]
+    change_form_template = "admin/content/lesson/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
+        return super().get_queryset(request).select_related("module", "published").distinct()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is not None:
+            return ("module_name", "level", "place", "kind", "video", "published")
+        return ("module", "level", "position", "kind", "video")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is not None:
+            return ("module_name", "level", "place", "kind", "published")
+        return ()
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<path:object_id>/new-draft/",
+                self.admin_site.admin_view(self.new_draft_view),
+                name="content_lesson_new_draft",
+            ),
+            *super().get_urls(),
+        ]
+
+    def new_draft_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The "New draft" button of a lesson's page (a POST, like every change)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        lesson = self.get_object(request, object_id)
+        if lesson is None or not self.has_change_permission(request, lesson):
+            raise PermissionDenied
+        return HttpResponseRedirect(
+            _revision_url(services.draft_revision(lesson, actor=request.user))
+        )
+
+    @admin.display(description=_("module"))
+    def module_name(self, obj: Lesson) -> str:
+        return str(obj.module)
+
+    @admin.display(description=_("position"))
+    def place(self, obj: Lesson) -> int:
+        return obj.position
+
+    @admin.display(description=_("published revision"))
+    def revision(self, obj: Lesson) -> str:
+        return f"r{obj.published.number}" if obj.published else "—"
+
+    @admin.display(description=_("draft in progress"), boolean=True)
+    def has_draft(self, obj: Lesson) -> bool:
+        return obj.revisions.filter(status=RevisionStatus.DRAFT).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # learners' progress points at the lesson
+
+    @admin.action(description=_("New draft of the selected lessons"))
+    def new_draft(
+        self, request: HttpRequest, queryset: QuerySet[Lesson]
+    ) -> HttpResponseRedirect | None:
+        drafts = [services.draft_revision(lesson, actor=request.user) for lesson in queryset]
+        if len(drafts) == 1:
+            return HttpResponseRedirect(_revision_url(drafts[0]))
+        self.message_user(request, _("%(n)d drafts ready.") % {"n": len(drafts)})
+        return None
+
+
+class RevisionForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = LessonRevision
+        fields = ("title", "title_en", "minutes", "body", "transcript")
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 24, "class": "hocvu-markdown"}),
+            "transcript": forms.Textarea(attrs={"rows": 8}),
+        }
+
+
+@admin.register(LessonRevision)
+class LessonRevisionAdmin(RevisionDates, AuthorAdmin):
+    form = RevisionForm
+    list_display = ("lesson_name", "number", "status", "title", "created_on", "published_on")
+    list_filter = ("status", "lesson__module")
+    search_fields = ("title", "title_en", "body")
+    list_select_related = ("lesson__module", "lesson__published")
+    fields = (
+        "lesson_name",
+        "number",
+        "status",
+        "title",
+        "title_en",
+        "minutes",
+        "body",
+        "transcript",
+        "published_on",
+    )
+    readonly_fields = ("lesson_name", "number", "status", "published_on")
+    actions = ["publish"]
+    change_form_template = "admin/content/lessonrevision/change_form.html"
+
+    @admin.display(description=_("lesson"), ordering="lesson")
+    def lesson_name(self, obj: LessonRevision) -> str:
+        return str(obj.lesson)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # a draft starts from the lesson ("New draft"), numbered there
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != RevisionStatus.DRAFT:
+            return False  # what learners read (or read before) stays as it was
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != RevisionStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # drafts are deleted one by one
+        return actions
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        revision = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if revision is not None:
+            context["preview"] = render_markdown(revision.body)
+            context["preview_url"] = reverse("authoring-preview")
+            context["can_publish"] = revision.status == RevisionStatus.DRAFT and (
+                self.has_change_permission(request, revision)
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def save_model(
+        self, request: HttpRequest, obj: LessonRevision, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record(
+            "lesson.draft.edit",
+            actor=request.user,
+            obj=obj.lesson,
+            data={"revision": obj.number, "fields": sorted(form.changed_data)},
+        )
+
+    def response_change(self, request: HttpRequest, obj: LessonRevision) -> HttpResponse:
+        if "_publish" in request.POST:
+            if self._publish_one(request, obj):
+                return HttpResponseRedirect(
+                    reverse("admin:content_lesson_change", args=[obj.lesson_id])
+                )
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def _publish_one(self, request: HttpRequest, revision: LessonRevision) -> bool:
+        try:
+            services.publish_revision(revision, actor=request.user)
+        except ValueError as exc:
+            self.message_user(request, f"{revision}: {exc}", level=messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            _("Published %(title)s (revision %(n)d); learners now read it.")
+            % {"title": revision.title, "n": revision.number},
+        )
+        return True
+
+    @admin.action(description=_("Publish the selected drafts"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[LessonRevision]) -> None:
+        for revision in queryset.select_related("lesson"):
+            self._publish_one(request, revision)
+
+
+# --------------------------------------------------------------------------------------
+# The item bank
+# --------------------------------------------------------------------------------------
+
+
+class FlagFilter(admin.SimpleListFilter):
+    title = _("flags")
+    parameter_name = "flag"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("any", _("any flag")), *calibration.FLAG_LABELS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Item]) -> QuerySet[Item]:
+        value = self.value()
+        if value == "any":
+            return queryset.exclude(flags=[])
+        if value in calibration.FLAG_LABELS:
+            # Text search in the JSON list works on every database backend.
+            return queryset.filter(flags__icontains=f'"{value}"')
+        return queryset
+
+
+class SourceFilter(admin.SimpleListFilter):
+    title = _("parameters")
+    parameter_name = "source"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (ParameterSource.PROVISIONAL, _("provisional")),
+            (ParameterSource.CALIBRATED, _("calibrated")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Item]) -> QuerySet[Item]:
+        value = self.value()
+        return queryset.filter(parameter_source=value) if value else queryset
+
+
+#: Fields fixed once an item is operational: changing them would change what its
+#: calibrated parameters and its past answers mean.
+LOCKED_WHEN_LIVE = ("competence", "level", "kind", "stem", "options", "answer")
+STATISTICS = (
+    "source",
+    "par_a",
+    "par_b",
+    "par_c",
+    "col_se_a",
+    "col_se_b",
+    "calibrated_on",
+    "responses",
+    "col_p",
+    "col_r",
+    "col_exposure",
+    "flag_list",
+)
+
+#: Allowed moves: target status -> statuses it may come from.
+MOVES: dict[str, tuple[str, ...]] = {
+    ItemStatus.PILOT: (ItemStatus.DRAFT,),
+    ItemStatus.OPERATIONAL: (ItemStatus.PILOT,),
+    ItemStatus.RETIRED: (ItemStatus.PILOT, ItemStatus.OPERATIONAL),
+}
+
+
+def item_problems(item: Item, target: str) -> list[str]:
+    """Why ``item`` may not move to ``target`` (empty when it may)."""
+    problems: list[str] = []
+    if item.status not in MOVES[target]:
+        problems.append(
+            str(_("cannot go from %(a)s to %(b)s"))
+            % {"a": item.get_status_display(), "b": ItemStatus(target).label}
+        )
+        return problems
+    if target == ItemStatus.RETIRED:
+        return problems
+    try:
+        check_key(item.kind, item.answer, len(item.options or []))
+    except ValueError as exc:
+        problems.append(str(_("the key is not valid: %(e)s")) % {"e": exc})
+    if not item.stem.strip():
+        problems.append(str(_("the question is empty")))
+    if not item.explanation.strip():
+        problems.append(str(_("the explanation is missing")))
+    if target == ItemStatus.OPERATIONAL and calibration.NEGATIVE_DISCRIMINATION in item.flags:
+        problems.append(str(_("its discrimination is negative: check the key")))
+    return problems
+
+
+class ItemForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Item
+        fields = (
+            "code",
+            "competence",
+            "level",
+            "kind",
+            "stem",
+            "options",
+            "answer",
+            "explanation",
+            "image",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if "answer" in self.fields and {"kind", "answer"} <= set(data):
+            options = data.get("options") or []
+            if not isinstance(options, list):
+                self.add_error("options", _("Options must be a list."))
+                return data
+            try:
+                check_key(data["kind"], data["answer"], len(options))
+            except ValueError as exc:
+                self.add_error("answer", str(exc))
+        return data
+
+
+@admin.register(Item)
+class ItemAdmin(AuthorAdmin):
+    form = ItemForm
+    list_display = (
+        "code",
+        "competence_code",
+        "level",
+        "kind",
+        "status",
+        "col_a",
+        "col_b",
+        "col_c",
+        "source",
+        "responses",
+        "col_p",
+        "col_r",
+        "col_exposure",
+        "flag_list",
+    )
+    list_filter = (
+        "status",
+        FlagFilter,
+        SourceFilter,
+        "competence__version",
+        "competence",
+        "level",
+        "kind",
+    )
+    list_select_related = ("competence",)
+    search_fields = ("code", "stem")
+    list_per_page = 100
+    actions = ["to_pilot", "to_operational", "retire"]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "code",
+                    "status",
+                    "competence",
+                    "level",
+                    "kind",
+                    "stem",
+                    "options",
+                    "answer",
+                    "explanation",
+                    "image",
+                )
+            },
+        ),
+        (_("Parameters and statistics (from recalibration)"), {"fields": STATISTICS}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fixed = ("status", *STATISTICS)
+        if obj is not None and obj.status in (ItemStatus.OPERATIONAL, ItemStatus.RETIRED):
+            return ("code", *LOCKED_WHEN_LIVE, *fixed)
+        return fixed
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != ItemStatus.DRAFT:
+            return False  # answered items are retired, never deleted
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # answered items are retired, never deleted
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: Item, form: Any, change: bool) -> None:
+        if obj.parameter_source == ParameterSource.PROVISIONAL:
+            obj.a, obj.b, obj.c = services.provisional_parameters(
+                obj.level, obj.kind, len(obj.options or [])
+            )
+        super().save_model(request, obj, form, change)
+        audit.record(
+            "item.edit" if change else "item.create",
+            actor=request.user,
+            obj=obj,
+            data={"code": obj.code, "fields": sorted(form.changed_data)},
+        )
+
+    @admin.display(description=_("competence"), ordering="competence__code")
+    def competence_code(self, obj: Item) -> str:
+        return obj.competence.code
+
+    @admin.display(description="a", ordering="a")
+    def col_a(self, obj: Item) -> str:
+        return _number(obj.a)
+
+    @admin.display(description="b", ordering="b")
+    def col_b(self, obj: Item) -> str:
+        return _number(obj.b)
+
+    @admin.display(description="c", ordering="c")
+    def col_c(self, obj: Item) -> str:
+        return _number(obj.c)
+
+    @admin.display(description=_("discrimination a"))
+    def par_a(self, obj: Item) -> str:
+        return _number(obj.a, 3)
+
+    @admin.display(description=_("difficulty b"))
+    def par_b(self, obj: Item) -> str:
+        return _number(obj.b, 3)
+
+    @admin.display(description=_("guessing c"))
+    def par_c(self, obj: Item) -> str:
+        return _number(obj.c, 3)
+
+    @admin.display(description=_("SE of a"))
+    def col_se_a(self, obj: Item) -> str:
+        return _number(obj.se_a, 3)
+
+    @admin.display(description=_("SE of b"))
+    def col_se_b(self, obj: Item) -> str:
+        return _number(obj.se_b, 3)
+
+    @admin.display(description=_("parameters"), ordering="parameter_source")
+    def source(self, obj: Item) -> str:
+        if obj.parameter_source == ParameterSource.CALIBRATED:
+            return str(_("calibrated"))
+        return str(_("provisional"))
+
+    @admin.display(description=_("calibrated at"), ordering="calibrated_at")
+    def calibrated_on(self, obj: Item) -> str:
+        return _when(obj.calibrated_at)
+
+    @admin.display(description=_("responses"), ordering="n_responses")
+    def responses(self, obj: Item) -> int:
+        return obj.n_responses
+
+    @admin.display(description=_("p-value"), ordering="p_value")
+    def col_p(self, obj: Item) -> str:
+        return _number(obj.p_value)
+
+    @admin.display(description=_("discrimination (r)"), ordering="discrimination")
+    def col_r(self, obj: Item) -> str:
+        return _number(obj.discrimination)
+
+    @admin.display(description=_("exposure"), ordering="exposure")
+    def col_exposure(self, obj: Item) -> str:
+        return _number(obj.exposure)
+
+    @admin.display(description=_("flags"))
+    def flag_list(self, obj: Item) -> str:
+        if not obj.flags:
+            return "—"
+        return format_html_join(
+            ", ",
+            '<span style="color:#ba2121;font-weight:600">{}</span>',
+            ((calibration.FLAG_LABELS.get(f, f),) for f in obj.flags),
+        )
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Item], target: str) -> None:
+        moved = 0
+        for item in queryset:
+            problems = item_problems(item, target)
+            if problems:
+                self.message_user(
+                    request, f"{item.code}: {'; '.join(problems)}", level=messages.ERROR
+                )
+                continue
+            before = item.status
+            item.status = target
+            item.save(update_fields=["status"])
+            audit.record(
+                "item.status",
+                actor=request.user,
+                obj=item,
+                data={"code": item.code, "from": before, "to": target},
+            )
+            moved += 1
+        if moved:
+            self.message_user(
+                request,
+                _("%(n)d item(s) now %(status)s.")
+                % {"n": moved, "status": ItemStatus(target).label},
+            )
+
+    @admin.action(description=_("Start piloting (shown unscored in placement tests)"))
+    def to_pilot(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        self._move(request, queryset, ItemStatus.PILOT)
+
+    @admin.action(description=_("Make operational (scored)"))
+    def to_operational(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        self._move(request, queryset, ItemStatus.OPERATIONAL)
+
+    @admin.action(description=_("Retire"))
+    def retire(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        self._move(request, queryset, ItemStatus.RETIRED)
