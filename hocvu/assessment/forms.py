@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from hocvu.content.models import Item, ItemKind
 from hocvu.content.scoring import InvalidAnswer
@@ -54,3 +55,33 @@ def public_item(item: Item) -> dict[str, Any]:
         "level": item.level,
         "competence": item.competence.code,
     }
+
+
+def describe(item: Item, value: Any) -> str:
+    """A key or an answer in words, to show after the question was answered."""
+    options = list(item.options)
+
+    def option(i: Any) -> str:
+        return options[i] if isinstance(i, int) and 0 <= i < len(options) else "?"
+
+    kind = item.kind
+    if kind in (ItemKind.SINGLE, ItemKind.SCENARIO):
+        choice = value[0] if isinstance(value, list) and value else (value or {}).get("choice")
+        return option(choice)
+    if kind == ItemKind.MULTIPLE:
+        chosen = value if isinstance(value, list) else (value or {}).get("choices", [])
+        return "; ".join(option(i) for i in chosen)
+    if kind == ItemKind.ORDERING:
+        order = value if isinstance(value, list) else (value or {}).get("order", [])
+        return " → ".join(option(i) for i in order)
+    if kind == ItemKind.TRUE_FALSE:
+        flag = value if isinstance(value, bool) else (value or {}).get("value")
+        return str(_("True")) if flag else str(_("False"))
+    if kind == ItemKind.NUMERIC:
+        number = value.get("value") if isinstance(value, dict) else value
+        return str(number)
+    if kind == ItemKind.SHORT_TEXT:
+        if isinstance(value, dict) and "accepted" in value:
+            return str(value["accepted"][0])
+        return str((value or {}).get("text", ""))
+    return ""

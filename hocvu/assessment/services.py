@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -54,7 +55,7 @@ def attempt_for(user: Any, attempt_id: UUID | str) -> Attempt:
         return Attempt.objects.select_related("framework_version").get(
             pk=attempt_id, learner_id=getattr(user, "pk", None)
         )
-    except (Attempt.DoesNotExist, ValueError, TypeError):
+    except (Attempt.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("attempt not found") from None
 
 
@@ -169,6 +170,11 @@ def next_placement_item(attempt: Attempt) -> Item | None:
             return None
         if locked.pending_item_id:
             return Item.objects.get(pk=locked.pending_item_id)
+        if locked.n_answered >= engine.PLACEMENT.max_length:
+            # Pilot questions count towards the promised maximum: stop here.
+            _finish(locked, engine.resume(locked.framework_version, locked.state))
+            attempt.refresh_from_db()
+            return None
         pilot = _pilot_for(locked)
         if pilot is not None:
             locked.pending_item = pilot
@@ -196,6 +202,8 @@ PILOT_EVERY = 6
 
 def _pilot_for(attempt: Attempt) -> Item | None:
     if attempt.n_answered % PILOT_EVERY != PILOT_EVERY - 1:
+        return None
+    if attempt.n_answered >= engine.PLACEMENT.max_length - 1:
         return None
     seen = Response.objects.filter(attempt__learner=attempt.learner).values("item_id")
     return (
@@ -349,6 +357,9 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
         session.answer(item.code, points)
         attempt.state = session.to_dict()
         attempt.save(update_fields=["pending_item", "state", "n_answered"])
+        if attempt.n_answered >= engine.PLACEMENT.max_length or session.finished:
+            _finish(attempt, session)
+            return True
         if session.next_item() is None:
             _finish(attempt, session)
             return True

@@ -67,9 +67,12 @@ def score(kind: str, key: Any, n_options: int, answer: Any) -> int:
         return int(value == key)
     if kind == "ordering":
         order = answer.get("order")
-        if not isinstance(order, list) or sorted(order) != list(range(n_options)):
+        if not isinstance(order, list) or len(order) != n_options:
             raise InvalidAnswer("put every option in order exactly once")
-        return int(order == list(key))
+        positions = [_index(x, n_options, "position") for x in order]
+        if len(set(positions)) != n_options:
+            raise InvalidAnswer("put every option in order exactly once")
+        return int(positions == list(key))
     if kind == "numeric":
         value = answer.get("value")
         if isinstance(value, str):
@@ -77,13 +80,15 @@ def score(kind: str, key: Any, n_options: int, answer: Any) -> int:
                 value = float(value.strip().replace(",", "."))
             except ValueError:
                 raise InvalidAnswer("type a number") from None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidAnswer("type a number")
-        return int(abs(value - key["value"]) <= key.get("tolerance", 0) + 1e-9)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise InvalidAnswer("type a number") from None
+        if not math.isfinite(number):
+            raise InvalidAnswer("type a number")
+        return int(abs(number - key["value"]) <= key.get("tolerance", 0) + 1e-9)
     if kind == "short_text":
         text = answer.get("text")
         if not isinstance(text, str) or not text.strip():

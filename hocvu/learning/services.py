@@ -194,6 +194,12 @@ class PathStep:
     lessons: list[Lesson] = field(default_factory=list)
     minutes: int = 0
     done: int = 0
+    minutes_left: int = 0
+    done_ids: frozenset[int] = frozenset()
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= len(self.lessons)
 
 
 def _ordered_competences(
@@ -263,9 +269,30 @@ def learning_path(learner: User, program: Program) -> list[PathStep]:
                 lessons=lessons,
                 minutes=sum(lesson.published.minutes for lesson in lessons if lesson.published),
                 done=sum(1 for lesson in lessons if lesson.pk in done),
+                minutes_left=sum(
+                    lesson.published.minutes
+                    for lesson in lessons
+                    if lesson.published and lesson.pk not in done
+                ),
+                done_ids=frozenset(lesson.pk for lesson in lessons if lesson.pk in done),
             )
         )
     return steps
+
+
+def next_on_path(learner: User, program: Program, lesson: Lesson) -> Lesson | None:
+    """The lesson after ``lesson`` on the learner's path (None at its end or off it)."""
+    ordered = [item for step in learning_path(learner, program) for item in step.lessons]
+    ids = [item.pk for item in ordered]
+    if lesson.pk not in ids:
+        return None
+    index = ids.index(lesson.pk)
+    return ordered[index + 1] if index + 1 < len(ordered) else None
+
+
+def role_targets(learner: User, version: FrameworkVersion) -> dict[int, int]:
+    role = role_profile(learner, version)
+    return {t.competence_id: t.level for t in role.targets.all()} if role else {}
 
 
 def linear_minutes(program: Program, target_by_competence: dict[int, int] | None = None) -> int:

@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hocvu.assessment import services as assessment
@@ -62,8 +64,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "placement": placement,
             "measured": any(r.measured for r in rows),
             "gaps": sum(1 for r in rows if r.gap > 0),
-            "steps": steps,
-            "minutes_left": sum(s.minutes for s in steps),
+            "steps": [s for s in steps if not s.finished],
+            "minutes_left": sum(s.minutes_left for s in steps),
             "continue_lesson": learning.continue_where_left(learner),
             "due": len(learning.due_reviews(learner)),
             "streak": learning.streak(learner),
@@ -88,7 +90,11 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
     error = ""
     status = 200
     if request.method == "POST":
-        item = get_object_or_404(Item, uid=request.POST.get("item", ""))
+        try:
+            item_uid = uuid.UUID(request.POST.get("item", ""))
+        except ValueError:
+            raise Http404("question not found") from None
+        item = get_object_or_404(Item, uid=item_uid)
         try:
             answer = answer_from_form(item, request.POST)
             outcome = assessment.record_answer(
@@ -100,7 +106,7 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
                 seconds=_seconds(request),
             )
         except (InvalidAnswer, assessment.AnswerError) as exc:
-            error, status = str(exc), 400
+            error, status = _error_text(exc), 400
         else:
             if outcome.finished:
                 return redirect("proficiency")
@@ -133,6 +139,21 @@ def _answered_at(request: HttpRequest) -> datetime | None:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return min(value, timezone.now())
+
+
+def _error_text(exc: Exception) -> str:
+    """What the learner reads when an answer is refused, in their language."""
+    code = getattr(exc, "code", "invalid_answer")
+    messages = {
+        "invalid_answer": _("This answer does not fit the question. Choose or type an answer."),
+        "bad_request": _("This answer does not fit the question. Choose or type an answer."),
+        "already_answered": _("This question was already answered."),
+        "not_in_attempt": _("This is not the current question."),
+        "closed": _("This test is already finished."),
+        "expired": _("This test has expired."),
+        "conflict": _("This answer was already sent with a different choice."),
+    }
+    return messages.get(code, messages["invalid_answer"])
 
 
 def _seconds(request: HttpRequest) -> float | None:
@@ -174,6 +195,9 @@ def my_path(request: HttpRequest) -> HttpResponse:
             "steps": steps,
             "minutes": sum(s.minutes for s in steps),
             "linear_minutes": learning.linear_minutes(program),
+            "target_minutes": learning.linear_minutes(
+                program, learning.role_targets(learner, program.framework_version)
+            ),
             "measured": Attempt.objects.filter(
                 learner=learner, kind=AttemptKind.PLACEMENT, status=AttemptStatus.FINISHED
             ).exists(),
@@ -201,6 +225,8 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
         item.module.lessons.filter(published__isnull=False).order_by("level", "position")
     )
     index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
+    # "Next" follows the learner's own path, never into levels beyond their target.
+    following = learning.next_on_path(learner, item.module.program, item)
     return render(
         request,
         "learning/lesson.html",
@@ -211,7 +237,7 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "is_lecture": item.kind == LessonKind.LECTURE,
             "done": progress.completed_at is not None,
             "previous": siblings[index - 1] if index > 0 else None,
-            "next": siblings[index + 1] if index + 1 < len(siblings) else None,
+            "next": following,
         },
     )
 
@@ -221,7 +247,12 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
 def lesson_done(request: HttpRequest, lesson_id: int) -> HttpResponse:
     item = _lesson_or_404(lesson_id)
     learning.complete_lesson(_learner(request), item)
-    return redirect(request.POST.get("next") or reverse("path"))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("path")
+    return redirect(target)
 
 
 def lesson_captions(request: HttpRequest, lesson_id: int) -> HttpResponse:
@@ -339,7 +370,7 @@ def practice_answer(
             seconds=_seconds(request),
         )
     except (InvalidAnswer, assessment.AnswerError) as exc:
-        error, status = str(exc), 400
+        error, status = _error_text(exc), 400
     if request.headers.get("HX-Request") != "true":
         if error:
             context = _practice_context(attempt)

@@ -139,6 +139,10 @@ class ReviewScheduler:
         Longest interval in days.
     enable_fuzzing : bool
         FSRS interval fuzzing; off by default for reproducible schedules.
+    same_day_steps : bool
+        FSRS's default learning steps bring a card back after 1 and 10 minutes. A daily
+        review of work skills wants none: off by default, so the first review of a card
+        comes a day or more later.
     fast_seconds, slow_seconds : float
         Passed to :func:`rating_for`.
     """
@@ -149,16 +153,26 @@ class ReviewScheduler:
         desired_retention: float = 0.9,
         maximum_interval: int = 365,
         enable_fuzzing: bool = False,
+        same_day_steps: bool = False,
         fast_seconds: float = 10.0,
         slow_seconds: float = 45.0,
     ) -> None:
         if not 0 < desired_retention < 1:
             raise ValueError("desired_retention must be in (0, 1)")
-        self._scheduler = Scheduler(
-            desired_retention=desired_retention,
-            maximum_interval=maximum_interval,
-            enable_fuzzing=enable_fuzzing,
-        )
+        if same_day_steps:
+            self._scheduler = Scheduler(
+                desired_retention=desired_retention,
+                maximum_interval=maximum_interval,
+                enable_fuzzing=enable_fuzzing,
+            )
+        else:
+            self._scheduler = Scheduler(
+                desired_retention=desired_retention,
+                maximum_interval=maximum_interval,
+                enable_fuzzing=enable_fuzzing,
+                learning_steps=(),
+                relearning_steps=(),
+            )
         self.fast_seconds = fast_seconds
         self.slow_seconds = slow_seconds
 

@@ -39,3 +39,27 @@ def markdown_filter(source: str) -> Any:
     from hocvu.content.rendering import render_markdown
 
     return render_markdown(source or "")
+
+
+@register.filter
+def key_text(item: Any) -> str:
+    """The right answer in words (only ever rendered after the question was answered)."""
+    from hocvu.assessment.forms import describe
+
+    return describe(item, item.answer)
+
+
+@register.filter
+def answer_text(response: Any) -> str:
+    from hocvu.assessment.forms import describe
+
+    return describe(response.item, response.answer)
+
+
+@register.filter
+def paragraphs(text: str) -> Any:
+    """Plain text to paragraphs: blank lines split paragraphs, single line breaks are spaces."""
+    from django.utils.html import format_html_join
+
+    blocks = [" ".join(block.split()) for block in (text or "").split("\n\n")]
+    return format_html_join("", "<p>{}</p>", ((b,) for b in blocks if b))

@@ -88,6 +88,12 @@
     sw.addEventListener("message", (event) => event.data.type === "outbox" && show(event.data));
     document.addEventListener("htmx:beforeSwap", (event) => {
       const xhr = event.detail.xhr;
+      if (xhr.status === 400) {
+        // A refused answer carries its message: show it in place of the question.
+        event.detail.shouldSwap = true;
+        event.detail.isError = false;
+        return;
+      }
       if (xhr.status !== 202 || !xhr.getResponseHeader("X-Hocvu-Queued")) return;
       event.detail.shouldSwap = false; // keep the question and the choice on screen
       markQueued(event.detail.target);
