@@ -116,6 +116,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Pages travel compressed (a learner page is ~5-25 KB gzipped, the budget is 50 KB).
+    # CSRF tokens are masked per response, which defeats BREACH-style guessing.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "hocvu.web.middleware.VietnameseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
