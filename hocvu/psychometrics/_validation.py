@@ -40,9 +40,10 @@ def as_index_array(values: ArrayLike, name: str) -> IntArray:
     if arr.dtype.kind == "b":
         raise ValueError(f"{name} must contain integers, not booleans")
     if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)):
+        farr = np.asarray(arr, dtype=np.float64)
+        if not np.all(np.isfinite(farr)):
             raise ValueError(f"{name} contains NaN or infinite values")
-        if not np.all(arr == np.round(arr)):
+        if not np.all(farr == np.round(farr)):
             raise ValueError(f"{name} must contain whole numbers")
     elif arr.dtype.kind not in "iu":
         raise ValueError(f"{name} must be numeric; got dtype {arr.dtype}")
@@ -60,6 +61,7 @@ def check_triples(
     max_score: int | None,
     n_items: int | None = None,
     dichotomous: bool = True,
+    score_name: str = "score",
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Validate sparse response triples ``(person, item, score)``.
 
@@ -73,6 +75,8 @@ def check_triples(
         Size of the item bank; item indices must be below it.
     dichotomous : bool
         Only used to word the message for out-of-range scores.
+    score_name : str
+        Name of the score argument in messages.
 
     Returns
     -------
@@ -80,11 +84,10 @@ def check_triples(
     """
     p = as_index_array(person, "person")
     i = as_index_array(item, "item")
-    s = as_index_array(score, "score")
+    s = as_index_array(score, score_name)
     if not (p.size == i.size == s.size):
         raise ValueError(
-            "person, item and score must have the same length; "
-            f"got {p.size}, {i.size} and {s.size}"
+            f"person, item and score must have the same length; got {p.size}, {i.size} and {s.size}"
         )
     if n_items is not None:
         if n_items <= 0:
@@ -93,9 +96,7 @@ def check_triples(
             raise ValueError(f"item index {i.max()} is out of range for n_items={n_items}")
     if max_score is not None and s.max() > max_score:
         if dichotomous:
-            raise ValueError(
-                f"scores must be 0 or 1 for dichotomous models; found {s.max()}"
-            )
+            raise ValueError(f"scores must be 0 or 1 for dichotomous models; found {s.max()}")
         raise ValueError(f"scores must be at most {max_score}; found {s.max()}")
     return p, i, s
 

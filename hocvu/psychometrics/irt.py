@@ -150,7 +150,9 @@ def prob_gradient(theta: ArrayLike, a: ArrayLike, b: ArrayLike, c: ArrayLike = 0
         ``L' = L (1 - L)``: ``dP/da = (1 - c) L' (theta - b)``,
         ``dP/db = -(1 - c) L' a`` and ``dP/dc = 1 - L``.
     """
-    t, a_, b_, c_ = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (theta, a, b, c)))
+    t, a_, b_, c_ = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (theta, a, b, c))
+    )
     lg = _logistic(a_ * (t - b_))
     d1 = lg * (1.0 - lg)
     out = np.empty((*t.shape, 3))
@@ -168,7 +170,9 @@ def prob_hessian(theta: ArrayLike, a: ArrayLike, b: ArrayLike, c: ArrayLike = 0.
     ndarray, shape ``broadcast + (3, 3)``
         Symmetric matrices of ``d^2 P / (d xi_k d xi_l)`` with ``xi = (a, b, c)``.
     """
-    t, a_, b_, c_ = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (theta, a, b, c)))
+    t, a_, b_, c_ = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (theta, a, b, c))
+    )
     lg = _logistic(a_ * (t - b_))
     d1 = lg * (1.0 - lg)
     d2 = d1 * (1.0 - 2.0 * lg)
@@ -192,7 +196,9 @@ def dprob_dtheta(
     (P, dP, d2P) : tuple of ndarray, broadcast shape
         ``dP = (1 - c) a L'`` and ``d2P = (1 - c) a^2 L' (1 - 2 L)``.
     """
-    t, a_, b_, c_ = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (theta, a, b, c)))
+    t, a_, b_, c_ = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (theta, a, b, c))
+    )
     lg = _logistic(a_ * (t - b_))
     d1 = lg * (1.0 - lg)
     p = c_ + (1.0 - c_) * lg

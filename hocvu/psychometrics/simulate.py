@@ -1,4 +1,4 @@
-"""Simulation helpers: item banks, abilities and responses (for tests and benchmarks).
+"""Simulation utilities: item banks, abilities and responses (for tests and benchmarks).
 
 Every function takes a seeded :class:`numpy.random.Generator` so that results are
 reproducible; nothing here touches global random state.

@@ -15,14 +15,15 @@ from hocvu.psychometrics.calibration import (
     ConvergenceWarning,
     DegenerateItemWarning,
     Priors,
+    _from_working,
     _gradient_and_fisher,
     _objective,
     _spec,
     _to_working,
-    _from_working,
     calibrate,
 )
 from hocvu.psychometrics.simulate import (
+    SimulatedBank,
     simulate_bank,
     simulate_responses,
     simulate_sparse_responses,
@@ -110,9 +111,8 @@ def test_fixed_parameter_calibration_puts_pilot_items_on_operational_scale():
     n = 5000
     bank = simulate_bank(42, rng=rng)
     theta = 0.5 + 1.2 * rng.standard_normal(n)
-    op = simulate_bank(30, rng=rng)
-    op = type(op)("2pl", bank.a[:30], bank.b[:30], bank.c[:30])
-    pilot = type(op)("2pl", bank.a[30:], bank.b[30:], bank.c[30:])
+    op = SimulatedBank("2pl", bank.a[:30], bank.b[:30], bank.c[:30])
+    pilot = SimulatedBank("2pl", bank.a[30:], bank.b[30:], bank.c[30:])
     p1, i1, s1 = simulate_sparse_responses(theta, op, 20, rng=rng)
     p2, i2, s2 = simulate_sparse_responses(theta, pilot, 5, rng=rng)
     person = np.concatenate([p1, p2])

@@ -115,7 +115,9 @@ def test_batch_equals_one_by_one(method):
     assert batch.theta.shape == (n_persons,) and batch.method == method
     for pid in range(n_persons - 1):
         sel = person == pid
-        one = estimate_ability(score[sel], a[item[sel]], b[item[sel]], c[item[sel]], method, 0.2, 1.1)
+        one = estimate_ability(
+            score[sel], a[item[sel]], b[item[sel]], c[item[sel]], method, 0.2, 1.1
+        )
         assert batch.theta[pid] == pytest.approx(one.theta, abs=1e-7)
         assert batch.se[pid] == pytest.approx(one.se, abs=1e-7)
         assert batch.n_responses[pid] == sel.sum()

@@ -70,9 +70,9 @@ def test_theta_derivatives_match_finite_differences():
     h = 1e-5
     _, d1, d2 = grm.dcategory_dtheta(THETA, A, THR)
     num1 = (grm.category_prob(THETA + h, A, THR) - grm.category_prob(THETA - h, A, THR)) / (2 * h)
-    num2 = (grm.dcategory_dtheta(THETA + h, A, THR)[1] - grm.dcategory_dtheta(THETA - h, A, THR)[1]) / (
-        2 * h
-    )
+    num2 = (
+        grm.dcategory_dtheta(THETA + h, A, THR)[1] - grm.dcategory_dtheta(THETA - h, A, THR)[1]
+    ) / (2 * h)
     np.testing.assert_allclose(d1, num1, atol=1e-8)
     np.testing.assert_allclose(d2, num2, atol=1e-7)
 
@@ -132,3 +132,17 @@ def test_bad_thresholds_rejected(bad):
 
     with pytest.raises(ValueError, match="threshold"):
         estimate_ability([1], [1.0], bad)
+
+
+def test_grm_item_with_unused_middle_category_is_flagged():
+    from hocvu.psychometrics.calibration import DegenerateItemWarning
+
+    rng = np.random.default_rng(8)
+    bank = simulate_bank(6, "grm", rng=rng, n_categories=3)
+    x = simulate_responses(rng.standard_normal(800), bank, rng=rng)
+    x[:, 2] = np.where(x[:, 2] == 1, 2, x[:, 2])  # nobody scores 1 on item 2
+    with pytest.warns(DegenerateItemWarning, match="empty_category"):
+        est = calibrate(*to_triples(x), model="grm")
+    assert est.flags[2] == "empty_category"
+    assert np.all(np.isnan(est.b[2])) and np.isnan(est.a[2])
+    assert np.all(est.flags[[0, 1, 3, 4, 5]] == "ok")
