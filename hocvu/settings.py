@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "hocvu.content",
     "hocvu.assessment",
     "hocvu.learning",
+    "hocvu.credentials",
 ]
 
 MIDDLEWARE = [
