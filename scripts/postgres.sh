@@ -20,3 +20,12 @@ if [ "$(id -u)" = 0 ]; then
 else
   sudo -u postgres psql -q -c "ALTER ROLE postgres PASSWORD 'postgres'" >/dev/null
 fi
+# The database the application itself (and `makemigrations --check`) connects to; the test
+# runner creates its own test_hocvu next to it.
+if [ "$(id -u)" = 0 ]; then
+  su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='hocvu'\"" | grep -q 1 \
+    || su postgres -c "createdb hocvu"
+else
+  sudo -u postgres psql -tAc "SELECT 1 FROM pg_database WHERE datname='hocvu'" | grep -q 1 \
+    || sudo -u postgres createdb hocvu
+fi
