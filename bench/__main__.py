@@ -43,7 +43,15 @@ def assemble() -> None:
     names = sorted(p.stem for p in (HERE / "results").glob("*.md"))
     names = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
     for name in names:
-        parts.append((HERE / "results" / f"{name}.md").read_text(encoding="utf-8").strip())
+        part = (HERE / "results" / f"{name}.md").read_text(encoding="utf-8").strip()
+        if part.startswith("# "):  # one level below the page title
+            part = "\n".join(
+                "#" + line if line.startswith("#") else line for line in part.splitlines()
+            )
+        parts.append(part)
+    headlines = HERE / "headlines.md"
+    if headlines.exists():
+        parts.insert(0, headlines.read_text(encoding="utf-8").strip())
     text = (
         "# Benchmarks\n\n"
         "Produced by `make bench` (`python -m bench`); each figure is measured against its\n"
