@@ -32,11 +32,8 @@ messages: $(BIN)/.runtime
 
 demo: $(BIN)/.runtime messages
 	$(BIN)/python manage.py migrate -v0
-	$(BIN)/python manage.py seed_demo
-	@echo
-	@echo "  hocvu is running at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	@echo
-	$(BIN)/python manage.py runserver --insecure --noreload $(HOST):$(PORT)
+	HOCVU_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) scripts/demo.sh
 
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-ORDER = ["cat", "calibration", "units", "placement", "study_time", "lighthouse"]
+ORDER = ["cat", "calibration", "units", "placement", "study_time", "lighthouse", "issue", "verify"]
 
 
 def machine() -> str:

@@ -89,6 +89,15 @@ CSRF_TRUSTED_ORIGINS = env_list("HOCVU_CSRF_TRUSTED_ORIGINS")
 PUBLIC_URL = env("HOCVU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 CASE_CREATOR = env("HOCVU_CASE_CREATOR", "hocvu")
 
+# The national e-ID platform certificates are pushed to (docs/eid-contract.md). Without a URL
+# nothing is sent and the outbox waits. The subject key, shared with the e-ID operator, keys
+# the hash of the national ID number sent instead of the number (left out when empty).
+HOCVU_EID_URL = env("HOCVU_EID_URL").rstrip("/")
+HOCVU_EID_CLIENT_ID = env("HOCVU_EID_CLIENT_ID")
+HOCVU_EID_CLIENT_SECRET = env("HOCVU_EID_CLIENT_SECRET")
+HOCVU_EID_SUBJECT_KEY = env("HOCVU_EID_SUBJECT_KEY")
+HOCVU_EID_TIMEOUT = float(env("HOCVU_EID_TIMEOUT", "10"))
+
 # Keys for personal data: one to encrypt (AES-256-GCM), one to compute blind indexes
 # (HMAC-SHA256). Each is 32 random bytes, base64url; several encryption keys may be given,
 # comma separated, newest first, so keys rotate without re-encrypting at once.

@@ -28,6 +28,7 @@ urlpatterns = [
     path("people/<int:person_id>/edit/", views.person_edit, name="person-edit"),
     path("me/", views.my_profile, name="me"),
     path("learn/", include("hocvu.learning.urls")),
+    path("", include("hocvu.credentials.urls")),
     path("content/media/<str:name>", content_views.media, name="content-media"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from hocvu.assessment import services
 from hocvu.assessment.forms import public_item
-from hocvu.assessment.models import Attempt, AttemptKind, Response
+from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, Response
 from hocvu.content.models import Item
 
 router = Router(tags=["attempts"])
@@ -170,10 +170,10 @@ def answer(request: HttpRequest, attempt_id: str) -> Any:
         return _problem(STATUS.get(exc.code, 400), exc.code, str(exc))
     except Http404:
         return _problem(404, "not_found", "attempt not found")
-    placement = attempt.kind == AttemptKind.PLACEMENT
+    feedback = attempt.kind in FEEDBACK_KINDS
     return {
         "response_id": outcome.response_id,
-        "correct": None if placement else outcome.correct,
+        "correct": outcome.correct if feedback else None,
         "scored": outcome.scored,
         "duplicate": outcome.duplicate,
         "finished": outcome.finished,

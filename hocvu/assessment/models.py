@@ -19,6 +19,12 @@ class AttemptKind(models.TextChoices):
     PRACTICE = "practice", _("Practice")
     MASTERY_CHECK = "mastery_check", _("Mastery check")
     REVIEW = "review", _("Daily review")
+    EXAM = "exam", _("Certification exam")
+
+
+#: Attempts whose answers get immediate feedback (right/wrong and the explanation). Never
+#: the placement test (it would teach the test) nor an exam (it would leak the key).
+FEEDBACK_KINDS = frozenset({"practice", "mastery_check", "review"})
 
 
 class AttemptStatus(models.TextChoices):

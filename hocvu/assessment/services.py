@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from hocvu.assessment import bank as engine
-from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
+from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.audit import services as audit
 from hocvu.content.models import Item, ItemStatus, Module
 from hocvu.content.scoring import InvalidAnswer, score
@@ -314,7 +314,7 @@ def record_answer(
                 scored=scored,
                 duplicate=False,
                 finished=finished,
-                explanation=item.explanation if attempt.kind != AttemptKind.PLACEMENT else "",
+                explanation=item.explanation if attempt.kind in FEEDBACK_KINDS else "",
                 n_answered=attempt.n_answered,
             )
     except IntegrityError:
@@ -340,7 +340,7 @@ def _replay(previous: Response, attempt: Attempt, item_uuid: UUID, answer: Any) 
         scored=previous.scored,
         duplicate=True,
         finished=attempt.status == AttemptStatus.FINISHED,
-        explanation=previous.item.explanation if attempt.kind != AttemptKind.PLACEMENT else "",
+        explanation=previous.item.explanation if attempt.kind in FEEDBACK_KINDS else "",
         n_answered=attempt.n_answered,
     )
 
@@ -364,7 +364,9 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
             _finish(attempt, session)
             return True
         return False
-    learning.practice_update(attempt.learner, item, points)
+    if attempt.kind in FEEDBACK_KINDS:
+        # Not during an exam: a review card's due date would tell right from wrong.
+        learning.practice_update(attempt.learner, item, points)
     done = attempt.n_answered >= len(attempt.state.get("items", []))
     if done:
         if attempt.kind == AttemptKind.MASTERY_CHECK and attempt.module is not None:

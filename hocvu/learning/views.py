@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from hocvu.assessment import services as assessment
 from hocvu.assessment.forms import answer_from_form
-from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
+from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.content import services as content
 from hocvu.content.models import Item, ItemStatus, Lesson, LessonKind, Module, Program
 from hocvu.content.rendering import captions_vtt
@@ -340,7 +340,7 @@ def _practice_context(attempt: Attempt) -> dict[str, object]:
 @login_required
 def practice(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
     attempt = assessment.attempt_for(request.user, attempt_id)
-    if attempt.kind == AttemptKind.PLACEMENT:
+    if attempt.kind not in FEEDBACK_KINDS:
         raise Http404("not a practice set")
     return render(request, "learning/practice.html", _practice_context(attempt))
 
@@ -354,7 +354,7 @@ def practice_answer(
     item = Item.objects.filter(
         uid=item_uid, status__in=[ItemStatus.OPERATIONAL, ItemStatus.PILOT]
     ).first()
-    if item is None or attempt.kind == AttemptKind.PLACEMENT:
+    if item is None or attempt.kind not in FEEDBACK_KINDS:
         raise Http404("question not found")
     error = ""
     status = 200

@@ -23,6 +23,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/attempts", "hocvu.assessment.api.router")
+api.add_router("/verify", "hocvu.credentials.api.router")
 
 
 class UnitOut(Schema):

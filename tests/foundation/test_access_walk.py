@@ -9,6 +9,7 @@ author for framework models).
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,6 +111,12 @@ def urls_for(world: World, name: str, kwargs: set[str]) -> list[tuple[str, str, 
         return [(reverse(name, kwargs={"lesson_id": world.lesson.pk}), "content", None)]
     if kwargs == {"module_id"}:
         return [(reverse(name, kwargs={"module_id": world.module.pk}), "content", None)]
+    if kwargs == {"credential_id"}:
+        # Public verification shows the holder's name by design: the walk uses an unknown id
+        # (tests/credentials cover real certificates and the owner-only PDF).
+        return [(reverse(name, kwargs={"credential_id": uuid.uuid4()}), "", None)]
+    if kwargs == {"list_id"}:
+        return [(reverse(name, kwargs={"list_id": 1}), "", None)]
     if kwargs == {"name"}:
         return [(reverse(name, kwargs={"name": "a4-phishing-email.svg"}), "", None)]
     if kwargs == {"code"}:
@@ -122,7 +129,7 @@ def urls_for(world: World, name: str, kwargs: set[str]) -> list[tuple[str, str, 
             return [(reverse(name, kwargs={"object_id": u.pk}), "admin-unit", u) for u in units]
         return [(reverse(name, kwargs={"object_id": 1}), "admin", None)]
     if kwargs == {"app_label"}:
-        labels = ["identity", "organizations", "framework", "audit", "content"]
+        labels = ["identity", "organizations", "framework", "audit", "content", "credentials"]
         return [(reverse(name, kwargs={"app_label": label}), "admin", None) for label in labels]
     if kwargs == {"content_type_id", "object_id"}:
         return [(reverse(name, kwargs={"content_type_id": 1, "object_id": 1}), "", None)]

@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from hocvu.content.services import install_curriculum
+from hocvu.content.services import default_program, install_curriculum
+from hocvu.credentials.setup import install_achievements
 from hocvu.framework import services as framework
 from hocvu.identity import services as identity
 from hocvu.identity.models import Role, User
@@ -105,6 +106,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, communes: int, no_people: bool, **options: Any) -> None:
         version = framework.install_default()
         report = install_curriculum(version)
+        program = default_program()
+        assert program is not None
+        achievements = install_achievements(program)
         units.install_national_tree()
         for council in Unit.objects.filter(kind=UnitKind.PROVINCIAL_COUNCIL).order_by("path"):
             if council.children.exists():
@@ -127,6 +131,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Curriculum: {report.modules} modules, {report.lessons} lessons, {report.items} items"
         )
+        self.stdout.write(f"Certificates: {len(achievements)} achievements, one per role profile")
         self.stdout.write(f"Units: {Unit.objects.count()}")
         if no_people:
             return

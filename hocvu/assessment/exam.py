@@ -1,0 +1,517 @@
+"""The certification exam: one per achievement (a program level for a role profile).
+
+Blueprint
+    For every competence the role profile targets (target level >= 1): one question at
+    the target level. Then one more question per competence area, at the area's highest
+    target, in the first competence of the area that has it. On the shipped framework (24
+    competences in 6 areas) that is 30 questions; :func:`blueprint` returns the counts
+    per (competence, level).
+
+Forms
+    Each candidate gets their own form, drawn from the OPERATIONAL items of each
+    (competence, level) cell with a seeded random choice. Items the candidate was shown
+    in earlier exam attempts are left out of a cell whenever the cell has enough others.
+    Forms are then made comparable by a greedy swap heuristic on the IRT parameters: as
+    long as the form's expected score at the cut (the test characteristic curve) or its
+    information at the cut is outside the tolerance of the TARGET FORM, the single
+    swap (one chosen item for an unchosen item of the same cell) that most reduces the
+    larger relative deviation is made. The target form is the average form of the
+    blueprint: the sum over cells of the count times the mean of P(cut) (and of I(cut))
+    over the cell's operational items. Tolerances: the expected score at the cut within
+    :data:`TCC_TOLERANCE` points, the information within :data:`INFO_TOLERANCE` of the
+    target (``tests/credentials/test_exam.py`` reports the spread over 1,000 forms).
+
+Scale and pass rule
+    The exam mixes levels (a deputy's targets run from 1 to 3), so it is scored on the
+    TARGET-RELATIVE scale: an item's difficulty is taken relative to the lower cut of its
+    level (``b - LEVEL_CUTS[level - 1]``). A candidate exactly at the lower cut of their
+    target level in every competence sits at 0 on that scale, which is the cut
+    (:data:`CUT`), consistent with the levels the platform reports (a level is reached
+    at its lower cut). The candidate's ability is the EAP estimate with a N(CUT, 1)
+    prior (centred on the cut, so shrinkage never favours either side); PASS when it is
+    at least the cut. Questions left unanswered count as incorrect. The percent-correct
+    equivalent of the cut on a candidate's form (its expected score at the cut divided by
+    its length) is stored with the result for the record; the decision uses the ability.
+
+Time and attempts
+    :data:`EXAM_MINUTES` minutes from the start; the deadline is the attempt's
+    ``expires_at``, stored on the server at the start. Resuming shows the time the server
+    has left; answers arriving after the deadline are refused by
+    :func:`hocvu.assessment.services.record_answer` and the exam is scored on what had
+    arrived. At most :data:`MAX_ATTEMPTS_PER_YEAR` attempts per achievement in any 365
+    days, and :data:`WAITING_PERIOD` between the end of one attempt and the next start.
+    No feedback is given before submission; the key never leaves the server.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
+from hocvu.audit import services as audit
+from hocvu.content.models import Item, ItemStatus
+from hocvu.content.services import LEVEL_CUTS
+from hocvu.framework.models import RoleProfile
+from hocvu.identity.models import User
+from hocvu.psychometrics.estimation import estimate_ability
+
+EXAM_MINUTES = 45
+MAX_ATTEMPTS_PER_YEAR = 3
+WAITING_PERIOD = timedelta(days=7)
+POLICY_WINDOW = timedelta(days=365)
+#: The pass mark on the target-relative ability scale (see the module docstring).
+CUT = 0.0
+#: A form's expected score at the cut must be within this many points of the target form.
+TCC_TOLERANCE = 0.5
+#: A form's information at the cut must be within this fraction of the target form's.
+INFO_TOLERANCE = 0.10
+#: Swaps tried at most per form.
+MAX_SWAPS = 60
+
+
+class ExamUnavailable(ValueError):
+    """The exam cannot be assembled (no achievement, or too few operational items)."""
+
+
+class ExamPolicyError(ValueError):
+    """A new attempt is not allowed now. ``code``: passed / attempt_limit / waiting;
+    ``not_before``: when the next attempt becomes possible (None: never needed)."""
+
+    def __init__(self, code: str, message: str, not_before: datetime | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.not_before = not_before
+
+
+# ---------------------------------------------------------------------------------------
+# Blueprint and forms (no database beyond reading)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    competence: str
+    level: int
+    count: int
+
+
+def blueprint_for_targets(targets: Sequence[tuple[str, str, int]]) -> list[Cell]:
+    """Cells from ``(area code, competence code, target level)`` in framework order."""
+    counts: dict[tuple[str, int], int] = {}
+    best: dict[str, tuple[int, str]] = {}
+    for area, comp, level in targets:
+        if level < 1:
+            continue
+        counts[(comp, level)] = counts.get((comp, level), 0) + 1
+        if area not in best or level > best[area][0]:
+            best[area] = (level, comp)
+    for level, comp in best.values():
+        counts[(comp, level)] += 1
+    return [Cell(comp, level, n) for (comp, level), n in counts.items()]
+
+
+def blueprint(role: RoleProfile) -> list[Cell]:
+    """The exam blueprint of a role profile: question counts per (competence, level)."""
+    rows = (
+        role.targets.select_related("competence__area")
+        .order_by("competence__area__position", "competence__position", "competence__code")
+        .values_list("competence__area__code", "competence__code", "level")
+    )
+    return blueprint_for_targets(list(rows))
+
+
+@dataclass(frozen=True)
+class PoolItem:
+    code: str
+    competence: str
+    level: int
+    a: float
+    b: float
+    c: float
+
+    @property
+    def relative_b(self) -> float:
+        return self.b - LEVEL_CUTS[self.level - 1]
+
+    def p_at(self, theta: float) -> float:
+        return self.c + (1.0 - self.c) / (1.0 + math.exp(-self.a * (theta - self.relative_b)))
+
+    def info_at(self, theta: float) -> float:
+        p = min(max(self.p_at(theta), 1e-12), 1 - 1e-12)
+        return self.a**2 * ((1 - p) / p) * ((p - self.c) / (1 - self.c)) ** 2
+
+
+Pool = dict[tuple[str, int], list[PoolItem]]
+
+
+def pool_for(role: RoleProfile) -> Pool:
+    """The operational items of the role's framework version, by (competence, level)."""
+    pool: Pool = {}
+    rows = (
+        Item.objects.filter(competence__version_id=role.version_id, status=ItemStatus.OPERATIONAL)
+        .order_by("code")
+        .values_list("code", "competence__code", "level", "a", "b", "c")
+    )
+    for code, comp, level, a, b, c in rows:
+        pool.setdefault((comp, level), []).append(PoolItem(code, comp, level, a, b, c))
+    return pool
+
+
+@dataclass(frozen=True)
+class TargetForm:
+    tcc: float  # expected score at the cut
+    info: float  # test information at the cut
+    length: int
+
+
+def target_form(cells: Sequence[Cell], pool: Pool, cut: float = CUT) -> TargetForm:
+    """The average form of the blueprint: what every assembled form is held to."""
+    tcc = info = 0.0
+    for cell in cells:
+        items = pool.get((cell.competence, cell.level), [])
+        if len(items) < cell.count:
+            raise ExamUnavailable(
+                f"too few operational items for {cell.competence} at level {cell.level}"
+            )
+        tcc += cell.count * sum(i.p_at(cut) for i in items) / len(items)
+        info += cell.count * sum(i.info_at(cut) for i in items) / len(items)
+    return TargetForm(tcc=tcc, info=info, length=sum(c.count for c in cells))
+
+
+@dataclass
+class Form:
+    codes: list[str]
+    tcc: float
+    info: float
+    swaps: int = 0
+    reused: list[str] = field(default_factory=list)  # seen before: the cell had too few others
+
+    def within(self, target: TargetForm) -> bool:
+        return _deviation(self.tcc, self.info, target) <= 1.0
+
+
+def _deviation(tcc: float, info: float, target: TargetForm) -> float:
+    """The larger of the two deviations, each in units of its tolerance (<= 1: within)."""
+    return max(
+        abs(tcc - target.tcc) / TCC_TOLERANCE,
+        abs(info - target.info) / (INFO_TOLERANCE * target.info) if target.info > 0 else 0.0,
+    )
+
+
+def assemble(
+    cells: Sequence[Cell],
+    pool: Pool,
+    seed: int,
+    *,
+    exclude: Iterable[str] = (),
+    target: TargetForm | None = None,
+    cut: float = CUT,
+) -> Form:
+    """One candidate's form: a seeded random draw per cell, then greedy swaps within cells
+    until the expected score and the information at the cut match the target form."""
+    target = target or target_form(cells, pool, cut)
+    rng = random.Random(seed)  # noqa: S311 - reproducible forms, not a secret
+    seen = set(exclude)
+    chosen: list[list[PoolItem]] = []
+    spare: list[list[PoolItem]] = []
+    reused: list[str] = []
+    for cell in cells:
+        items = list(pool.get((cell.competence, cell.level), []))
+        if len(items) < cell.count:
+            raise ExamUnavailable(
+                f"too few operational items for {cell.competence} at level {cell.level}"
+            )
+        fresh = [i for i in items if i.code not in seen]
+        eligible = fresh if len(fresh) >= cell.count else items
+        picked = rng.sample(eligible, cell.count)
+        if eligible is items:
+            reused += [i.code for i in picked if i.code in seen]
+        chosen.append(picked)
+        spare.append([i for i in eligible if i not in picked])
+    p = {i.code: i.p_at(cut) for cell_items in pool.values() for i in cell_items}
+    inf = {i.code: i.info_at(cut) for cell_items in pool.values() for i in cell_items}
+    tcc = sum(p[i.code] for picked in chosen for i in picked)
+    info = sum(inf[i.code] for picked in chosen for i in picked)
+    swaps = 0
+    current = _deviation(tcc, info, target)
+    while current > 1.0 and swaps < MAX_SWAPS:
+        best: tuple[float, int, int, int] | None = None
+        for k in range(len(cells)):
+            for out_pos, out in enumerate(chosen[k]):
+                for in_pos, new in enumerate(spare[k]):
+                    dev = _deviation(
+                        tcc - p[out.code] + p[new.code],
+                        info - inf[out.code] + inf[new.code],
+                        target,
+                    )
+                    if dev < current - 1e-12 and (best is None or dev < best[0]):
+                        best = (dev, k, out_pos, in_pos)
+        if best is None:
+            break
+        current, k, out_pos, in_pos = best
+        out, new = chosen[k][out_pos], spare[k][in_pos]
+        chosen[k][out_pos], spare[k][in_pos] = new, out
+        tcc += p[new.code] - p[out.code]
+        info += inf[new.code] - inf[out.code]
+        swaps += 1
+    codes = [i.code for picked in chosen for i in picked]
+    rng.shuffle(codes)  # the order of questions differs too
+    return Form(codes=codes, tcc=tcc, info=info, swaps=swaps, reused=reused)
+
+
+# ---------------------------------------------------------------------------------------
+# Attempts: policy, start, clock, scoring
+# ---------------------------------------------------------------------------------------
+
+
+def _achievement_id(attempt: Attempt) -> int | None:
+    value = attempt.state.get("achievement")
+    return int(value) if value is not None else None
+
+
+def exam_attempts(learner: User, achievement_id: int) -> Any:
+    return Attempt.objects.filter(
+        learner=learner, kind=AttemptKind.EXAM, state__achievement=achievement_id
+    )
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    allowed: bool
+    code: str  # "" when allowed, else passed / attempt_limit / waiting
+    not_before: datetime | None
+    used: int  # attempts in the last 365 days
+    left: int
+    active: Attempt | None  # an exam in progress (resume it)
+
+
+def eligibility(learner: User, achievement: Any, now: datetime | None = None) -> Eligibility:
+    """May ``learner`` start (or resume) the exam of ``achievement`` now?"""
+    now = now or timezone.now()
+    close_expired(learner=learner, now=now)
+    attempts = list(exam_attempts(learner, achievement.pk).order_by("started_at"))
+    active = next((a for a in attempts if a.status == AttemptStatus.ACTIVE), None)
+    recent = [a for a in attempts if a.started_at > now - POLICY_WINDOW]
+    used = len(recent)
+    left = max(0, MAX_ATTEMPTS_PER_YEAR - used)
+    if active is not None:
+        return Eligibility(True, "", None, used, left, active)
+    if any(a.result.get("passed") for a in attempts):
+        return Eligibility(False, "passed", None, used, left, None)
+    if used >= MAX_ATTEMPTS_PER_YEAR:
+        not_before = recent[-MAX_ATTEMPTS_PER_YEAR].started_at + POLICY_WINDOW
+        return Eligibility(False, "attempt_limit", not_before, used, left, None)
+    if attempts:
+        last = attempts[-1]
+        ended = last.finished_at or last.expires_at
+        if ended + WAITING_PERIOD > now:
+            return Eligibility(False, "waiting", ended + WAITING_PERIOD, used, left, None)
+    return Eligibility(True, "", None, used, left, None)
+
+
+POLICY_MESSAGES = {
+    "passed": "You have already passed this exam.",
+    "attempt_limit": (
+        f"You have used all {MAX_ATTEMPTS_PER_YEAR} attempts allowed in 12 months; "
+        "the next attempt is possible from {date}."
+    ),
+    "waiting": (
+        f"The next attempt is possible {WAITING_PERIOD.days} days after the previous one, "
+        "from {date}."
+    ),
+}
+
+
+def start_exam(
+    learner: User, achievement: Any, *, now: datetime | None = None, seed: int | None = None
+) -> Attempt:
+    """Resume the learner's exam in progress, or start a new one if the policy allows.
+
+    Raises :class:`ExamPolicyError` (with a clear message and the date from which the
+    next attempt is possible) or :class:`ExamUnavailable`.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One start at a time per learner: two tabs cannot both open a new attempt.
+        User.objects.select_for_update().filter(pk=learner.pk).first()
+        status = eligibility(learner, achievement, now)
+        if status.active is not None:
+            return status.active
+        if not status.allowed:
+            template = POLICY_MESSAGES[status.code]
+            date = (
+                f"{timezone.localtime(status.not_before):%d/%m/%Y %H:%M}"
+                if status.not_before
+                else ""
+            )
+            raise ExamPolicyError(status.code, template.format(date=date), status.not_before)
+        role = achievement.role_profile
+        cells = blueprint(role)
+        if not cells:
+            raise ExamUnavailable("the role profile has no targets")
+        pool = pool_for(role)
+        seen = {code for a in exam_attempts(learner, achievement.pk) for code in a.state["items"]}
+        seed = seed if seed is not None else secrets.randbits(62)
+        target = target_form(cells, pool)
+        form = assemble(cells, pool, seed, exclude=seen, target=target)
+        attempt = Attempt.objects.create(
+            learner=learner,
+            kind=AttemptKind.EXAM,
+            framework_version_id=role.version_id,
+            seed=seed,
+            state={
+                "items": form.codes,
+                "achievement": achievement.pk,
+                "minutes": EXAM_MINUTES,
+                "cut": CUT,
+                "form": {"tcc": form.tcc, "info": form.info},
+                "target": {"tcc": target.tcc, "info": target.info},
+            },
+            expires_at=now + timedelta(minutes=EXAM_MINUTES),
+        )
+        if now != attempt.started_at:  # honour an explicit start time (tests, replays)
+            Attempt.objects.filter(pk=attempt.pk).update(started_at=now)
+            attempt.started_at = now
+        audit.record(
+            "exam.start",
+            actor=learner,
+            obj=attempt,
+            data={"achievement": achievement.pk, "items": len(form.codes)},
+        )
+    _schedule_close(attempt)
+    return attempt
+
+
+def _schedule_close(attempt: Attempt) -> None:
+    """Score the exam at its deadline even if the candidate never comes back."""
+    from hocvu.credentials.tasks import close_exam
+
+    if not close_exam.get_backend().supports_defer:
+        return  # no deferred jobs here: the exam is scored when next opened
+    transaction.on_commit(
+        lambda: close_exam.using(run_after=attempt.expires_at).enqueue(str(attempt.pk))
+    )
+
+
+def exam_for(user: Any, attempt_id: UUID | str) -> Attempt:
+    """The exam attempt, when it is ``user``'s own; 404 otherwise."""
+    from hocvu.assessment.services import attempt_for
+
+    attempt = attempt_for(user, attempt_id)
+    if attempt.kind != AttemptKind.EXAM:
+        raise Http404("not an exam")
+    return attempt
+
+
+def remaining_seconds(attempt: Attempt, now: datetime | None = None) -> int:
+    """Seconds left by the server's clock (0 once the deadline has passed)."""
+    now = now or timezone.now()
+    if attempt.status != AttemptStatus.ACTIVE:
+        return 0
+    return max(0, int((attempt.expires_at - now).total_seconds()))
+
+
+def exam_items(attempt: Attempt) -> list[Item]:
+    codes = list(attempt.state.get("items", []))
+    by_code = {i.code: i for i in Item.objects.filter(code__in=codes).select_related("competence")}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def finish_exam(attempt: Attempt, *, now: datetime | None = None) -> dict[str, Any]:
+    """Score the exam on the answers that arrived (idempotent) and return the result.
+
+    A pass enqueues the certificate rules (:func:`hocvu.credentials.tasks.issue_if_earned`)
+    once the transaction commits.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if "passed" in locked.result:
+            attempt.refresh_from_db()
+            return dict(locked.result)
+        items = exam_items(locked)
+        scores = dict(
+            Response.objects.filter(attempt=locked, scored=True).values_list("item__code", "score")
+        )
+        responses = [1 if scores.get(i.code) else 0 for i in items]
+        pool = [PoolItem(i.code, i.competence.code, i.level, i.a, i.b, i.c) for i in items]
+        estimate = estimate_ability(
+            responses,
+            [i.a for i in pool],
+            [i.relative_b for i in pool],
+            [i.c for i in pool],
+            method="eap",
+            prior_mean=CUT,
+            prior_sd=1.0,
+        )
+        cut = float(locked.state.get("cut", CUT))
+        tcc = sum(i.p_at(cut) for i in pool)
+        passed = bool(estimate.theta >= cut)
+        locked.result = {
+            "passed": passed,
+            "theta": round(float(estimate.theta), 4),
+            "se": round(float(estimate.se), 4),
+            "cut": cut,
+            "correct": int(sum(responses)),
+            "answered": len(scores),
+            "total": len(items),
+            "percent_cut": round(100 * tcc / len(items), 1) if items else 0.0,
+            "timed_out": now >= locked.expires_at,
+        }
+        locked.status = AttemptStatus.FINISHED
+        locked.finished_at = locked.finished_at or min(now, locked.expires_at)
+        locked.pending_item = None
+        locked.save(update_fields=["result", "status", "finished_at", "pending_item"])
+        audit.record(
+            "exam.finish",
+            actor=locked.learner,
+            obj=locked,
+            data={k: locked.result[k] for k in ("passed", "correct", "total", "timed_out")},
+        )
+        achievement_id = _achievement_id(locked)
+        learner_id = locked.learner_id
+        if passed and achievement_id is not None:
+            transaction.on_commit(lambda: _enqueue_rules(learner_id, achievement_id))
+    attempt.refresh_from_db()
+    return dict(attempt.result)
+
+
+def _enqueue_rules(learner_id: int, achievement_id: int) -> None:
+    from hocvu.credentials.tasks import issue_if_earned
+
+    issue_if_earned.enqueue(learner_id, achievement_id)
+
+
+def close_expired(*, learner: User | None = None, now: datetime | None = None) -> int:
+    """Score every exam whose deadline has passed (of ``learner``, or of everyone)."""
+    now = now or timezone.now()
+    due = Attempt.objects.filter(
+        kind=AttemptKind.EXAM, expires_at__lte=now, result__passed__isnull=True
+    )
+    if learner is not None:
+        due = due.filter(learner=learner)
+    n = 0
+    for attempt in due.exclude(status=AttemptStatus.ABANDONED):
+        finish_exam(attempt, now=now)
+        n += 1
+    # Exams that record_answer closed when the last answer arrived: score them too.
+    finished = Attempt.objects.filter(
+        kind=AttemptKind.EXAM, status=AttemptStatus.FINISHED, result__passed__isnull=True
+    )
+    if learner is not None:
+        finished = finished.filter(learner=learner)
+    for attempt in finished:
+        finish_exam(attempt, now=now)
+        n += 1
+    return n

@@ -1,0 +1,249 @@
+"""The certification exam pages and the certificate PDF.
+
+The exam page shows the questions without their keys; each answer is stored by
+``record_answer`` (no feedback); the clock is the server's (the attempt's deadline);
+submission (or the deadline) scores the exam on the server. A learner only ever reaches
+their own exam (``exam_for`` answers 404 otherwise).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hocvu.assessment import exam
+from hocvu.assessment import services as assessment
+from hocvu.assessment.forms import answer_from_form
+from hocvu.assessment.models import AttemptStatus, Response
+from hocvu.content import services as content
+from hocvu.content.scoring import InvalidAnswer
+from hocvu.credentials import rules
+from hocvu.credentials.models import Achievement, Credential
+from hocvu.identity.models import Role, RoleAssignment, User
+from hocvu.learning.views import _error_text, _seconds
+
+
+def _learner(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _policy_text(code: str, not_before: Any) -> str:
+    when = f"{timezone.localtime(not_before):%d/%m/%Y %H:%M}" if not_before else ""
+    texts = {
+        "passed": _("You have already passed this exam."),
+        "attempt_limit": _(
+            "You have used all %(n)s attempts allowed in 12 months. "
+            "The next attempt is possible from %(date)s."
+        )
+        % {"n": exam.MAX_ATTEMPTS_PER_YEAR, "date": when},
+        "waiting": _(
+            "Attempts must be at least %(days)s days apart. "
+            "The next attempt is possible from %(date)s."
+        )
+        % {"days": exam.WAITING_PERIOD.days, "date": when},
+    }
+    return texts.get(code, _("The exam is not available now."))
+
+
+@login_required
+def exam_home(request: HttpRequest) -> HttpResponse:
+    """The learner's certification exam: rules, attempts left, start or resume."""
+    learner = _learner(request)
+    program = content.default_program()
+    achievement = rules.achievement_for(learner, program) if program else None
+    error = ""
+    if achievement is not None and request.method == "POST":
+        try:
+            attempt = exam.start_exam(learner, achievement)
+        except exam.ExamPolicyError as exc:
+            error = _policy_text(exc.code, exc.not_before)
+        except exam.ExamUnavailable:
+            error = _("The exam cannot be assembled yet: the question bank is not complete.")
+        else:
+            return redirect("exam", attempt_id=attempt.pk)
+    context: dict[str, Any] = {"achievement": achievement, "error": error}
+    if achievement is not None:
+        status = exam.eligibility(learner, achievement)
+        context.update(
+            {
+                "status": status,
+                "policy": "" if status.allowed else _policy_text(status.code, status.not_before),
+                "length": sum(c.count for c in exam.blueprint(achievement.role_profile)),
+                "minutes": exam.EXAM_MINUTES,
+                "max_attempts": exam.MAX_ATTEMPTS_PER_YEAR,
+                "waiting_days": exam.WAITING_PERIOD.days,
+                "history": list(
+                    exam.exam_attempts(learner, achievement.pk).order_by("-started_at")[:5]
+                ),
+                "decision": rules.decide(learner, achievement),
+                "credential": rules.current_credential(learner, achievement),
+            }
+        )
+    return render(request, "learning/exam_home.html", context, status=400 if error else 200)
+
+
+def _exam_context(attempt: Any) -> dict[str, Any]:
+    items = exam.exam_items(attempt)
+    answered = {
+        r.item_id: r for r in Response.objects.filter(attempt=attempt).select_related("item")
+    }
+    remaining = exam.remaining_seconds(attempt)
+    cards = [
+        {"item": i, "response": answered.get(i.pk), "answer_id": uuid.uuid4(), "number": n}
+        for n, i in enumerate(items, start=1)
+    ]
+    return {
+        "attempt": attempt,
+        "cards": cards,
+        "n_done": len(answered),
+        "n_total": len(items),
+        "remaining": remaining,
+        "remaining_text": f"{remaining // 60:02d}:{remaining % 60:02d}",
+        "deadline": timezone.localtime(attempt.expires_at),
+    }
+
+
+def _closed(attempt: Any) -> bool:
+    return bool(attempt.status != AttemptStatus.ACTIVE or attempt.expires_at <= timezone.now())
+
+
+@login_required
+def exam_page(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    attempt = exam.exam_for(request.user, attempt_id)
+    if _closed(attempt):
+        exam.finish_exam(attempt)
+        return redirect("exam-result", attempt_id=attempt.pk)
+    return render(request, "learning/exam.html", _exam_context(attempt))
+
+
+@login_required
+@require_POST
+def exam_answer(request: HttpRequest, attempt_id: uuid.UUID, item_uid: uuid.UUID) -> HttpResponse:
+    attempt = exam.exam_for(request.user, attempt_id)
+    item = next((i for i in exam.exam_items(attempt) if i.uid == item_uid), None)
+    if item is None:
+        raise Http404("question not found")
+    try:
+        answer = answer_from_form(item, request.POST)
+        assessment.record_answer(
+            user=request.user,
+            attempt_id=attempt.pk,
+            item_uid=item.uid,
+            answer=answer,
+            answer_id=request.POST.get("answer_id", ""),
+            seconds=_seconds(request),
+        )
+    except assessment.AnswerError as exc:
+        if exc.code in ("expired", "closed"):
+            # Too late: the exam is scored on the answers that arrived in time.
+            exam.finish_exam(attempt)
+            messages.warning(
+                request, _("Time is up: this answer arrived after the deadline and was not saved.")
+            )
+            return redirect("exam-result", attempt_id=attempt.pk)
+        return _exam_error(request, attempt, _error_text(exc))
+    except InvalidAnswer as exc:
+        return _exam_error(request, attempt, _error_text(exc))
+    attempt.refresh_from_db()
+    if attempt.status != AttemptStatus.ACTIVE:  # the last question: scored right away
+        exam.finish_exam(attempt)
+        return redirect("exam-result", attempt_id=attempt.pk)
+    return redirect(reverse("exam", kwargs={"attempt_id": attempt.pk}) + f"#q-{item.uid}")
+
+
+def _exam_error(request: HttpRequest, attempt: Any, error: str) -> HttpResponse:
+    context = _exam_context(attempt)
+    context["error"] = error
+    return render(request, "learning/exam.html", context, status=400)
+
+
+@login_required
+@require_POST
+def exam_submit(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    attempt = exam.exam_for(request.user, attempt_id)
+    exam.finish_exam(attempt)
+    return redirect("exam-result", attempt_id=attempt.pk)
+
+
+@login_required
+def exam_result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    attempt = exam.exam_for(request.user, attempt_id)
+    if not _closed(attempt):
+        return redirect("exam", attempt_id=attempt.pk)
+    result = exam.finish_exam(attempt)
+    by_competence: dict[str, dict[str, Any]] = {}
+    scores = dict(Response.objects.filter(attempt=attempt).values_list("item_id", "score"))
+    for item in exam.exam_items(attempt):
+        row = by_competence.setdefault(
+            item.competence.code, {"competence": item.competence, "correct": 0, "total": 0}
+        )
+        row["total"] += 1
+        row["correct"] += 1 if scores.get(item.pk) else 0
+    learner = _learner(request)
+    achievement_id = attempt.state.get("achievement")
+    achievement = (
+        Achievement.objects.select_related("role_profile", "program")
+        .filter(pk=achievement_id)
+        .first()
+    )
+    decision = rules.decide(learner, achievement) if achievement else None
+    return render(
+        request,
+        "learning/exam_result.html",
+        {
+            "attempt": attempt,
+            "result": result,
+            "rows": list(by_competence.values()),
+            "achievement": achievement,
+            "decision": decision,
+            "credential": rules.current_credential(learner, achievement) if achievement else None,
+        },
+    )
+
+
+def _may_see_credential(user: Any, credential: Credential) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if credential.learner_id == user.pk or user.is_superuser:
+        return True
+    scopes = RoleAssignment.objects.filter(user=user, role=Role.ADMINISTRATOR).select_related(
+        "unit"
+    )
+    unit = credential.learner.unit
+    for assignment in scopes:
+        if assignment.unit.parent_id is None:  # national: every learner
+            return True
+        if unit is not None and unit.path.startswith(assignment.unit.path):
+            return True
+    return False
+
+
+@login_required
+def credential_pdf(request: HttpRequest, credential_id: uuid.UUID) -> HttpResponse:
+    """The certificate PDF: its owner and administrators (of the owner's unit) only."""
+    from hocvu.credentials.pdf import certificate_pdf
+
+    credential = (
+        Credential.objects.select_related(
+            "learner__unit", "achievement__role_profile", "achievement__program"
+        )
+        .filter(pk=credential_id)
+        .first()
+    )
+    if credential is None or not _may_see_credential(request.user, credential):
+        raise Http404("certificate not found")
+    response = HttpResponse(certificate_pdf(credential), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="chung-nhan-{credential.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
