@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from hocvu.content.services import default_program, install_curriculum
+from hocvu.credentials.services import active_key
 from hocvu.credentials.setup import install_achievements
 from hocvu.framework import services as framework
 from hocvu.identity import services as identity
@@ -109,6 +110,7 @@ class Command(BaseCommand):
         program = default_program()
         assert program is not None
         achievements = install_achievements(program)
+        active_key()  # the issuer's signing key, published in /.well-known/did.json
         units.install_national_tree()
         for council in Unit.objects.filter(kind=UnitKind.PROVINCIAL_COUNCIL).order_by("path"):
             if council.children.exists():
