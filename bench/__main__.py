@@ -8,34 +8,15 @@ This runner then assembles ``BENCHMARKS.md`` from the ``.md`` parts.
 from __future__ import annotations
 
 import importlib
-import platform
 import sys
 import time
 from pathlib import Path
 
+from bench.machine import describe as machine
+
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 ORDER = ["cat", "calibration", "units", "placement", "study_time", "lighthouse", "issue", "verify"]
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kb / 2**20:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
 
 
 def assemble() -> None:

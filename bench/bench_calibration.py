@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import scipy
 
+from bench.machine import cpu_model
 from hocvu.psychometrics.calibration import calibrate
 from hocvu.psychometrics.simulate import (
     simulate_bank,
@@ -48,14 +49,7 @@ RESULTS = HERE / "results"
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {
         "cpu_model": cpu,
         "cores": os.cpu_count(),

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.machine import cpu_model
 from hocvu.psychometrics.cat import (
     AdaptiveSession,
     Blueprint,
@@ -54,14 +55,7 @@ COMPETENCES = [
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     import catsim
 
     try:

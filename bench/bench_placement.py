@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.machine import describe as machine
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
@@ -685,20 +687,6 @@ def reading(res: dict[str, Any]) -> list[str]:
         "control reads the running counts, one aggregate query per started test."
     )
     return out
-
-
-def machine() -> str:
-    import platform
-
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -32,22 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.machine import describe as machine
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DID = "did:web:hocvu.example.gov.vn"
 STATUS_URL = "https://hocvu.example.gov.vn/credentials/status/1"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def _once(fn: Callable[[], Any], seconds: float) -> tuple[float, int]:

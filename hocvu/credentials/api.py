@@ -22,10 +22,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
+from hocvu.credentials.vc import Verification
 from hocvu.credentials.views import (
     MAX_PASTE_CHARS,
     InputError,
-    Verdict,
     credential_id_in,
     read_pdf,
     verify_data,
@@ -54,7 +54,7 @@ def _problem(code: str, detail: Any) -> Status[dict[str, str]]:
     return Status(400, {"code": code, "detail": str(detail)})
 
 
-def _answer(response: HttpResponse, verdict: Verdict) -> Verdict:
+def _answer(response: HttpResponse, verdict: Verification) -> Verification:
     response["Cache-Control"] = "no-cache"
     response["Access-Control-Allow-Origin"] = "*"
     return verdict

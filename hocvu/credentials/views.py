@@ -11,7 +11,6 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hocvu.credentials.models import StatusList
+from hocvu.credentials.services import issuer_did, issuer_name
+from hocvu.credentials.vc import INVALID, Verification
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ MAX_PDF_BYTES = 5 * 1024 * 1024
 MAX_PASTE_CHARS = 200_000
 VERIFY_PATH = re.compile(r"/verify/([0-9a-fA-F-]{32,36})/?(?:[?#].*)?$")
 
-#: Verdict shown for each status of :func:`hocvu.credentials.services.verify`:
+#: Verification shown for each status of :func:`hocvu.credentials.services.verify`:
 #: (headline, explanation, css class).
 VERDICTS: dict[str, tuple[Any, Any, str]] = {
     "valid": (
@@ -75,48 +76,6 @@ VERDICTS: dict[str, tuple[Any, Any, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What a page or the API shows of a verification (any object with these fields)."""
-
-    status: str
-    reason: str
-    credential_id: str | None = None
-    subject_name: str = ""
-    achievement_name: str = ""
-    issued_at: datetime | None = None
-    issuer: str = ""
-    key_id: str = ""
-
-    @classmethod
-    def of(cls, result: Any) -> Verdict:
-        status = str(getattr(result, "status", "invalid"))
-        return cls(
-            status=status if status in VERDICTS else "invalid",
-            reason=str(getattr(result, "reason", "") or ""),
-            credential_id=(
-                str(result.credential_id) if getattr(result, "credential_id", None) else None
-            ),
-            subject_name=str(getattr(result, "subject_name", "") or ""),
-            achievement_name=str(getattr(result, "achievement_name", "") or ""),
-            issued_at=getattr(result, "issued_at", None),
-            issuer=str(getattr(result, "issuer", "") or ""),
-            key_id=str(getattr(result, "key_id", "") or ""),
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "reason": self.reason,
-            "credential_id": self.credential_id,
-            "subject_name": self.subject_name,
-            "achievement_name": self.achievement_name,
-            "issued_at": self.issued_at.isoformat() if self.issued_at else None,
-            "issuer": self.issuer,
-            "key_id": self.key_id,
-        }
-
-
 class InputError(ValueError):
     """The request cannot be verified as given (a clear 400, never a 500)."""
 
@@ -126,15 +85,15 @@ class InputError(ValueError):
         self.message = message
 
 
-def verify_data(data: str | bytes | dict[str, Any]) -> Verdict:
+def verify_data(data: str | bytes | dict[str, Any]) -> Verification:
     """Run :func:`services.verify`, turning any failure inside it into an "invalid" verdict."""
     from hocvu.credentials import services
 
     try:
-        return Verdict.of(services.verify(data))
+        return services.verify(data)
     except Exception:
         logger.exception("verification failed on unexpected input")
-        return Verdict(status="invalid", reason="the input could not be read as a credential")
+        return Verification(status=INVALID, reason="the input could not be read as a credential")
 
 
 def credential_id_in(text: str) -> uuid.UUID | None:
@@ -240,7 +199,7 @@ class VerifyForm(forms.Form):
         return data
 
 
-def _revoked_at(verdict: Verdict) -> datetime | None:
+def _revoked_at(verdict: Verification) -> datetime | None:
     """When an issued certificate was revoked (a public fact once it is revoked)."""
     if verdict.status != "revoked" or not verdict.credential_id:
         return None
@@ -253,7 +212,7 @@ def _revoked_at(verdict: Verdict) -> datetime | None:
     return Credential.objects.filter(pk=number).values_list("revoked_at", flat=True).first()
 
 
-def _result(request: HttpRequest, verdict: Verdict, *, status: int = 200) -> HttpResponse:
+def _result(request: HttpRequest, verdict: Verification, *, status: int = 200) -> HttpResponse:
     headline, explanation, tone = VERDICTS[verdict.status]
     response = render(
         request,
@@ -265,6 +224,8 @@ def _result(request: HttpRequest, verdict: Verdict, *, status: int = 200) -> Htt
             "tone": tone,
             "shows_details": verdict.status not in {"not_found", "invalid"},
             "revoked_at": _revoked_at(verdict),
+            # People read the issuer's name; the DID is for machines (technical details).
+            "issuer_name": issuer_name() if verdict.issuer == issuer_did() else "",
         },
         status=status,
     )

@@ -32,3 +32,29 @@ class AuthorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 def install_admin_site_permission() -> None:
     """Only authors and administrators enter the admin at all."""
     admin.site.has_permission = lambda request: access.may_use_admin(request.user)  # type: ignore[method-assign]
+
+
+class SubtreeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Units and people: administrators only, and only rows their ``get_queryset`` (a
+    subtree from ``access``) holds. Nothing is deleted from the admin: people are
+    deactivated and units moved, so their records stay auditable."""
+
+    def _allowed(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not access.can(request.user, "role.assign", None):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
