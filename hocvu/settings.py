@@ -98,6 +98,45 @@ HOCVU_EID_CLIENT_SECRET = env("HOCVU_EID_CLIENT_SECRET")
 HOCVU_EID_SUBJECT_KEY = env("HOCVU_EID_SUBJECT_KEY")
 HOCVU_EID_TIMEOUT = float(env("HOCVU_EID_TIMEOUT", "10"))
 
+
+# Outgoing messages (docs/messaging.md). E-mail: HOCVU_EMAIL_URL (smtp://user:pass@host:port,
+# smtp+tls:// for STARTTLS, smtps:// for TLS, console://) or the EMAIL_* variables. Without
+# either, e-mails wait in the outbox. SMS and Zalo go to an HTTP gateway; without its URL
+# those messages wait.
+def email_from_url(url: str) -> dict[str, object]:
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+    }
+
+
+HOCVU_EMAIL_URL = env("HOCVU_EMAIL_URL")
+HOCVU_EMAIL_CONFIGURED = bool(HOCVU_EMAIL_URL or env("EMAIL_HOST"))
+if HOCVU_EMAIL_URL:
+    globals().update(email_from_url(HOCVU_EMAIL_URL))
+else:
+    EMAIL_HOST = env("EMAIL_HOST", "localhost")
+    EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "hocvu <no-reply@hocvu.local>")
+HOCVU_SMS_URL = env("HOCVU_SMS_URL").rstrip("/")
+HOCVU_SMS_TOKEN = env("HOCVU_SMS_TOKEN")
+HOCVU_ZALO_URL = env("HOCVU_ZALO_URL").rstrip("/")
+HOCVU_ZALO_TOKEN = env("HOCVU_ZALO_TOKEN")
+HOCVU_GATEWAY_TIMEOUT = float(env("HOCVU_GATEWAY_TIMEOUT", "10"))
+
 # Keys for personal data: one to encrypt (AES-256-GCM), one to compute blind indexes
 # (HMAC-SHA256). Each is 32 random bytes, base64url; several encryption keys may be given,
 # comma separated, newest first, so keys rotate without re-encrypting at once.
@@ -115,6 +154,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "hocvu.audit",
+    "hocvu.messaging",
     "hocvu.organizations",
     "hocvu.identity",
     "hocvu.framework",
