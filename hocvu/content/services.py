@@ -27,14 +27,14 @@ from hocvu.content.models import (
 from hocvu.content.scoring import check_key
 from hocvu.framework.models import Competence, FrameworkVersion
 
+# The cuts between the bands 0|1|2|3|4 are defined once, in the psychometrics library;
+# re-exported here for the apps that read the bank through this module.
+from hocvu.psychometrics.classification import LEVEL_CUTS as LEVEL_CUTS
+
 DATA = Path(__file__).parent / "data"
 CURRICULUM = DATA / "curriculum"
 MEDIA = DATA / "media"
 DEFAULT_PROGRAM = "binh-dan-hoc-vu-so"
-
-#: Cut scores between the bands 0|1|2|3|4 on the logistic ability scale. Band 0 is "not
-#: yet basic"; band L (1..4) means the can-do statements of level L are reached.
-LEVEL_CUTS: tuple[float, ...] = (-1.5, -0.5, 0.5, 1.5)
 
 
 def provisional_parameters(level: int, kind: str, n_options: int) -> tuple[float, float, float]:

@@ -27,6 +27,7 @@ from hocvu.psychometrics.cat import (
 )
 from hocvu.psychometrics.classification import (
     DEFAULT_CUTS,
+    LEVEL_CUTS,
     LEVEL_NAMES_EN,
     LEVEL_NAMES_VI,
     ClassificationReport,
@@ -54,6 +55,7 @@ from hocvu.psychometrics.review import ReviewCard, ReviewScheduler, card_id_for,
 
 __all__ = [
     "DEFAULT_CUTS",
+    "LEVEL_CUTS",
     "LEVEL_NAMES_EN",
     "LEVEL_NAMES_VI",
     "AbilityEstimate",

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CUTS",
+    "LEVEL_CUTS",
     "LEVEL_NAMES_EN",
     "LEVEL_NAMES_VI",
     "ClassificationReport",
@@ -70,11 +71,19 @@ __all__ = [
     "validate_cuts",
 ]
 
-#: Default cut scores between levels 1|2, 2|3 and 3|4 on the logistic theta scale.
-#: With a standard-normal population this places about 31 % at level 1, 38 % at level 2,
-#: 24 % at level 3 and 7 % at level 4. They are placeholders until a standard-setting
-#: study (e.g. bookmark or Angoff) fixes them for a calibrated bank.
-DEFAULT_CUTS: tuple[float, ...] = (-0.5, 0.5, 1.5)
+#: The lower cut of each framework level 1..4 on the logistic theta scale: level ``L``
+#: is reached at ``theta >= LEVEL_CUTS[L - 1]``. Below the first cut is band 0, "not yet
+#: basic", so the platform sees five bands 0|1|2|3|4 (placement, paths, the profile
+#: chart, the certification exam's target-relative scale; decision 0005). These are the
+#: only cut scores in hocvu; they are placeholders until a standard-setting study (e.g.
+#: bookmark or Angoff) fixes them for a calibrated bank.
+LEVEL_CUTS: tuple[float, ...] = (-1.5, -0.5, 0.5, 1.5)
+
+#: Default cut scores of the four-level classification, between levels 1|2, 2|3 and 3|4
+#: (``LEVEL_CUTS`` without its first cut: level 1 is everything below level 2, with no
+#: "not yet basic" band). With a standard-normal population this places about 31 % at
+#: level 1, 38 % at level 2, 24 % at level 3 and 7 % at level 4.
+DEFAULT_CUTS: tuple[float, ...] = LEVEL_CUTS[1:]
 
 LEVEL_NAMES_VI: tuple[str, ...] = ("Cơ bản", "Trung cấp", "Nâng cao", "Chuyên sâu")
 LEVEL_NAMES_EN: tuple[str, ...] = ("Basic", "Intermediate", "Advanced", "Specialized")

@@ -195,7 +195,7 @@ def mastery_probability(state: MasteryState, cut: float) -> float:
     """Probability that the competence's ability is at or above ``cut``.
 
     Compare it with a confidence (e.g. 0.8) to declare mastery of a level whose lower
-    cut score is ``cut`` (see :data:`hocvu.psychometrics.classification.DEFAULT_CUTS`).
+    cut score is ``cut`` (see :data:`hocvu.psychometrics.classification.LEVEL_CUTS`).
     """
     if not math.isfinite(cut):
         raise ValueError("cut must be finite")

@@ -9,6 +9,7 @@ from scipy.special import ndtr
 from hocvu.psychometrics.cat import CATConfig, ItemBank
 from hocvu.psychometrics.classification import (
     DEFAULT_CUTS,
+    LEVEL_CUTS,
     LEVEL_NAMES_VI,
     decide_level,
     level_of,
@@ -113,3 +114,12 @@ def test_higher_confidence_costs_items_and_gains_accuracy(bank: ItemBank) -> Non
 def test_simulate_classification_validation(bank: ItemBank) -> None:
     with pytest.raises(ValueError):
         simulate_classification(bank, n_learners=0)
+
+
+def test_level_cuts_are_defined_once() -> None:
+    # Five bands 0|1|2|3|4 for the platform; the four-level classification drops the
+    # "not yet basic" cut and shares the other three.
+    assert LEVEL_CUTS == (-1.5, -0.5, 0.5, 1.5)
+    assert LEVEL_CUTS[1:] == DEFAULT_CUTS
+    assert validate_cuts(LEVEL_CUTS) == LEVEL_CUTS
+    assert [level_of(c) for c in LEVEL_CUTS] == [1, 2, 3, 4]
