@@ -10,7 +10,9 @@ delivers those rows over the HTTP contract of ``docs/eid-contract.md``:
   each with ``Idempotency-Key: <outbox.idempotency_key>`` so a retry after a lost answer
   never creates a second record.
 
-:func:`process_outbox` takes the due pending rows, sends them and marks them sent; a failure
+:func:`process_outbox` runs the shared outbox mechanism of ``hocvu.messaging.outbox`` (the
+same claim, backoff, dead letters and operator retry as every outgoing message) over the
+e-ID rows: it takes the due pending rows, sends them and marks them sent; a failure
 that may heal (network error, timeout, 401 twice, 404 on a revocation, 408, 425, 429, 5xx)
 schedules the next attempt after ``1 min x 2^(n-1)`` (capped at 6 hours, with jitter) and
 after :data:`MAX_ATTEMPTS` attempts (at least 50 hours of trying) the row becomes *dead*:
@@ -37,45 +39,39 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.client import HTTPException
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
 from hocvu.credentials.models import Credential, EidOutbox, OutboxStatus
+from hocvu.messaging import outbox
+from hocvu.messaging.outbox import (  # noqa: F401 - the e-ID push's schedule is the shared one
+    BASE_DELAY,
+    JITTER,
+    LEASE,
+    MAX_ATTEMPTS,
+    MAX_DELAY,
+    DeliveryError,
+    backoff,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Delay before the second attempt; it doubles with every failure up to MAX_DELAY.
-BASE_DELAY = timedelta(minutes=1)
-MAX_DELAY = timedelta(hours=6)
-#: Jitter: each delay is drawn uniformly from [JITTER x delay, delay], so workers that failed
-#: together do not all retry at the same second.
-JITTER = 0.8
-#: After this many failed attempts a message is dead (needs an operator). With the delays
-#: above the last attempt comes at least 50 hours (at most ~63 hours) after the first.
-MAX_ATTEMPTS = 19
-#: A claimed row is invisible to other workers for this long (a crashed worker's rows
-#: come back after it; the idempotency key makes the resend harmless).
-LEASE = timedelta(minutes=5)
 #: Statuses after which the same request may succeed later.
 RETRYABLE_STATUSES = frozenset({401, 408, 425, 429}) | frozenset(range(500, 600))
 #: Seconds before expiry at which a cached token is renewed.
 TOKEN_MARGIN = 30.0
 
 
-class EidError(Exception):
+class EidError(DeliveryError):
     """A delivery failed; ``retryable`` says whether trying again later may help."""
 
     def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.status = status
-        self.retry_after: float | None = None
+        super().__init__(message, retryable=retryable, status=status)
 
 
 @dataclass
@@ -83,14 +79,6 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
-
-
-def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """The wait after the ``attempts``-th failure: 1, 2, 4... minutes, capped, with jitter."""
-    exponent = max(0, attempts - 1)
-    delay = min(BASE_DELAY.total_seconds() * (2**exponent), MAX_DELAY.total_seconds())
-    factor = (rng or random).uniform(JITTER, 1.0)
-    return timedelta(seconds=delay * factor)
 
 
 def citizen_id_hash(national_id: str) -> str | None:
@@ -275,23 +263,6 @@ def _error(message: str, reply: Reply, retryable: bool) -> EidError:
     return error
 
 
-def _claim(limit: int, now: datetime, ids: Iterable[int] | None) -> list[EidOutbox]:
-    """Take up to ``limit`` due pending rows and hide them from other workers for LEASE."""
-    with transaction.atomic():
-        rows = EidOutbox.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-        if ids is not None:
-            rows = rows.filter(pk__in=list(ids))
-        rows = rows.order_by("next_attempt_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
-        claimed = list(rows[:limit])
-        if claimed:
-            EidOutbox.objects.filter(pk__in=[m.pk for m in claimed]).update(
-                next_attempt_at=now + LEASE
-            )
-    return claimed
-
-
 def _issue_pending(message: EidOutbox) -> bool:
     """A revocation waits until the issue message of its credential is delivered."""
     if message.action != "revoke":
@@ -301,24 +272,6 @@ def _issue_pending(message: EidOutbox) -> bool:
         .exclude(status=OutboxStatus.SENT)
         .exists()
     )
-
-
-def _fail(message: EidOutbox, error: EidError, now: datetime, rng: random.Random | None) -> str:
-    attempts = message.attempts + 1
-    text = str(error)[:2000]
-    if not error.retryable or attempts >= MAX_ATTEMPTS:
-        EidOutbox.objects.filter(pk=message.pk).update(
-            status=OutboxStatus.DEAD, attempts=attempts, last_error=text, next_attempt_at=now
-        )
-        logger.warning("e-ID message %s is dead after %d attempts: %s", message.pk, attempts, text)
-        return "dead"
-    delay = backoff(attempts, rng)
-    if error.retry_after:
-        delay = max(delay, min(timedelta(seconds=error.retry_after), MAX_DELAY))
-    EidOutbox.objects.filter(pk=message.pk).update(
-        attempts=attempts, last_error=text, next_attempt_at=now + delay
-    )
-    return "retry"
 
 
 def process_outbox(
@@ -334,37 +287,22 @@ def process_outbox(
     Without ``HOCVU_EID_URL`` nothing is sent and the rows wait (``{"unconfigured": 1}``).
     ``now`` and ``rng`` exist for tests that move the clock.
     """
-    counts = {"sent": 0, "retry": 0, "dead": 0, "deferred": 0}
     client = client or EidClient.from_settings()
     if client is None:
-        return {**counts, "unconfigured": 1}
-    now = now or timezone.now()
-    for message in _claim(limit, now, ids):
-        message = EidOutbox.objects.select_related(
+        return {"sent": 0, "retry": 0, "dead": 0, "deferred": 0, "unconfigured": 1}
+    sender = client
+
+    def send(message: EidOutbox) -> None:
+        if _issue_pending(message):
+            raise outbox.Deferred(BASE_DELAY)
+        sender.deliver(message)
+
+    def reload(message: EidOutbox) -> EidOutbox:
+        return EidOutbox.objects.select_related(
             "credential__learner", "credential__achievement"
         ).get(pk=message.pk)
-        if _issue_pending(message):
-            EidOutbox.objects.filter(pk=message.pk).update(next_attempt_at=now + BASE_DELAY)
-            counts["deferred"] += 1
-            continue
-        try:
-            client.deliver(message)
-        except EidError as error:
-            counts[_fail(message, error, now, rng)] += 1
-            continue
-        except Exception as error:  # a defect: count the attempt so the row ends up dead
-            logger.exception("e-ID message %s could not be sent", message.pk)
-            failure = EidError(f"{type(error).__name__}: {error}", retryable=True)
-            counts[_fail(message, failure, now, rng)] += 1
-            continue
-        EidOutbox.objects.filter(pk=message.pk).update(
-            status=OutboxStatus.SENT,
-            attempts=message.attempts + 1,
-            sent_at=timezone.now(),
-            last_error="",
-        )
-        counts["sent"] += 1
-    return counts
+
+    return outbox.process(EidOutbox, send, limit=limit, now=now, ids=ids, rng=rng, reload=reload)
 
 
 def retry_now(messages: Iterable[EidOutbox], *, send: bool = True) -> dict[str, int]:
@@ -372,13 +310,10 @@ def retry_now(messages: Iterable[EidOutbox], *, send: bool = True) -> dict[str, 
     queue with a fresh attempt count, and try them at once when ``send``. The idempotency
     key is kept, so the e-ID side still recognises a message it already stored."""
     ids = [m.pk for m in messages if m.status != OutboxStatus.SENT]
-    now = timezone.now()
-    EidOutbox.objects.filter(pk__in=ids).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now
-    )
+    outbox.requeue(EidOutbox, ids)
     if not send or not ids:
         return {"requeued": len(ids)}
-    return {"requeued": len(ids), **process_outbox(limit=len(ids), ids=ids, now=now)}
+    return {"requeued": len(ids), **process_outbox(limit=len(ids), ids=ids, now=timezone.now())}
 
 
 @task()

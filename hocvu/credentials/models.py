@@ -8,6 +8,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hocvu.messaging.models import OutboxRow, OutboxStatus
+
+__all__ = ["Achievement", "Credential", "EidOutbox", "IssuerKey", "OutboxStatus", "StatusList"]
+
 
 class IssuerKey(models.Model):
     """An Ed25519 key of the issuer. Keys rotate; old public keys stay published so
@@ -98,27 +102,13 @@ class Credential(models.Model):
         return f"{self.achievement} · {self.learner}"
 
 
-class OutboxStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting to be sent")
-    SENT = "sent", _("Delivered")
-    DEAD = "dead", _("Failed: needs an operator")
-
-
-class EidOutbox(models.Model):
+class EidOutbox(OutboxRow):
     """A certificate to push to the national e-ID platform. Written in the same
-    transaction as the certificate, so nothing is lost while the e-ID side is down."""
+    transaction as the certificate, so nothing is lost while the e-ID side is down.
+    Delivered by the shared outbox mechanism (``hocvu.messaging.outbox``)."""
 
     credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, default="issue")  # issue | revoke
-    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    status = models.CharField(
-        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("e-ID outbox message")
