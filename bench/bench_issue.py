@@ -67,7 +67,7 @@ def worker(n: int) -> dict[str, Any]:
     from hocvu.credentials.models import Credential, EidOutbox
     from hocvu.credentials.pdf import certificate_pdf
     from hocvu.credentials.setup import install_achievements
-    from hocvu.credentials.tasks import issue_batch
+    from hocvu.certification.tasks import issue_batch
     from hocvu.framework import services as framework
     from hocvu.identity.models import User
     from hocvu.learning.models import EstimateSource, Proficiency

@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "hocvu.assessment",
     "hocvu.learning",
     "hocvu.credentials",
+    "hocvu.certification",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,9 @@ from django.urls import include, path
 
 from hocvu.content import authoring
 from hocvu.content import views as content_views
+from hocvu.framework import views as framework_views
+from hocvu.identity import views as identity_views
+from hocvu.organizations import views as unit_views
 from hocvu.web import pwa, views
 from hocvu.web.api import api
 
@@ -18,17 +21,19 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
-    path("framework/", views.framework_overview, name="framework"),
-    path("framework/competences/<str:code>/", views.competence_detail, name="competence"),
-    path("framework/roles/", views.role_profiles, name="role-profiles"),
-    path("framework/roles/<slug:code>/", views.role_profile_detail, name="role-profile"),
-    path("units/", views.unit_list, name="units"),
-    path("units/<int:unit_id>/", views.unit_detail, name="unit"),
-    path("people/<int:person_id>/", views.person_detail, name="person"),
-    path("people/<int:person_id>/edit/", views.person_edit, name="person-edit"),
-    path("me/", views.my_profile, name="me"),
+    path("framework/", framework_views.framework_overview, name="framework"),
+    path("framework/competences/<str:code>/", framework_views.competence_detail, name="competence"),
+    path("framework/roles/", framework_views.role_profiles, name="role-profiles"),
+    path("framework/roles/<slug:code>/", framework_views.role_profile_detail, name="role-profile"),
+    path("units/", unit_views.unit_list, name="units"),
+    path("units/<int:unit_id>/", unit_views.unit_detail, name="unit"),
+    path("people/<int:person_id>/", identity_views.person_detail, name="person"),
+    path("people/<int:person_id>/edit/", identity_views.person_edit, name="person-edit"),
+    path("me/", identity_views.my_profile, name="me"),
     path("learn/", include("hocvu.learning.urls")),
+    path("learn/", include("hocvu.certification.urls")),
     path("", include("hocvu.credentials.urls")),
+    path("manage/roster/", include("hocvu.roster.urls")),
     path("content/media/<str:name>", content_views.media, name="content-media"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -59,10 +59,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from hocvu.assessment.models import Attempt, AttemptKind, Response
 from hocvu.audit import services as audit
+from hocvu.content.flags import FEW, LOW, NEGATIVE_DISCRIMINATION, TOO_EASY, TOO_HARD
 from hocvu.content.models import Item, ItemStatus, ParameterSource
 from hocvu.content.services import provisional_parameters
 from hocvu.framework.models import FrameworkVersion
@@ -85,20 +85,6 @@ P_TOO_EASY = 0.95
 P_TOO_HARD = 0.05
 LOW_DISCRIMINATION = 0.15
 FEW_RESPONSES = 50
-
-TOO_EASY = "too_easy"
-TOO_HARD = "too_hard"
-NEGATIVE_DISCRIMINATION = "negative_discrimination"
-LOW = "low_discrimination"
-FEW = "few_responses"
-
-FLAG_LABELS = {
-    TOO_EASY: _("too easy (p > .95)"),
-    TOO_HARD: _("too hard (p < .05)"),
-    NEGATIVE_DISCRIMINATION: _("negative discrimination"),
-    LOW: _("low discrimination (< .15)"),
-    FEW: _("few responses (n < 50)"),
-}
 
 
 def default_min_n() -> int:

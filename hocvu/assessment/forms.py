@@ -1,12 +1,17 @@
-"""Turning a submitted HTML form into the JSON answer the scorer reads."""
+"""Turning a submitted HTML form into the JSON answer the scorer reads, and recording it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from hocvu.assessment import services
 from hocvu.content.models import Item, ItemKind
 from hocvu.content.scoring import InvalidAnswer
 
@@ -85,3 +90,52 @@ def describe(item: Item, value: Any) -> str:
             return str(value["accepted"][0])
         return str((value or {}).get("text", ""))
     return ""
+
+
+def answered_at_from(request: HttpRequest) -> datetime | None:
+    """The device's time of an answer sent late (an offline replay), never in the future."""
+    value = parse_datetime(request.POST.get("answered_at", "") or "")
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return min(value, timezone.now())
+
+
+def answer_seconds(request: HttpRequest) -> float | None:
+    """Seconds the learner spent on the question, as the page measured it."""
+    try:
+        return float(request.POST.get("seconds", ""))
+    except ValueError:
+        return None
+
+
+def answer_error_text(exc: Exception) -> str:
+    """What the learner reads when an answer is refused, in their language."""
+    code = getattr(exc, "code", "invalid_answer")
+    messages = {
+        "invalid_answer": _("This answer does not fit the question. Choose or type an answer."),
+        "bad_request": _("This answer does not fit the question. Choose or type an answer."),
+        "already_answered": _("This question was already answered."),
+        "not_in_attempt": _("This is not the current question."),
+        "closed": _("This test is already finished."),
+        "expired": _("This test has expired."),
+        "conflict": _("This answer was already sent with a different choice."),
+    }
+    return messages.get(code, messages["invalid_answer"])
+
+
+def record_form_answer(request: HttpRequest, attempt_id: UUID, item: Item) -> services.Outcome:
+    """Record the answer posted for ``item`` in an HTML form (see ``record_answer``).
+
+    Raises :class:`InvalidAnswer` or :class:`services.AnswerError`; nothing is stored then.
+    """
+    return services.record_answer(
+        user=request.user,
+        attempt_id=attempt_id,
+        item_uid=item.uid,
+        answer=answer_from_form(item, request.POST),
+        answer_id=request.POST.get("answer_id", ""),
+        answered_at=answered_at_from(request),
+        seconds=answer_seconds(request),
+    )

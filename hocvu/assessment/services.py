@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from hocvu.assessment import bank as engine
+from hocvu.assessment import signals
 from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.audit import services as audit
 from hocvu.content.models import Item, ItemStatus, Module
@@ -221,8 +222,6 @@ def practice_items(attempt: Attempt) -> list[Item]:
 
 
 def _finish(attempt: Attempt, session: AdaptiveSession | None) -> None:
-    from hocvu.learning import services as learning
-
     attempt.status = AttemptStatus.FINISHED
     attempt.finished_at = timezone.now()
     attempt.pending_item = None
@@ -230,7 +229,12 @@ def _finish(attempt: Attempt, session: AdaptiveSession | None) -> None:
         result = session.result()
         attempt.result = result.to_dict()
         attempt.state = session.to_dict()
-        learning.apply_placement(attempt.learner, attempt.framework_version, result)
+        signals.placement_finished.send(
+            sender=Attempt,
+            learner=attempt.learner,
+            version=attempt.framework_version,
+            result=result,
+        )
     attempt.save()
     audit.record(
         "attempt.finish",
@@ -346,8 +350,6 @@ def _replay(previous: Response, attempt: Attempt, item_uuid: UUID, answer: Any) 
 
 
 def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
-    from hocvu.learning import services as learning
-
     if attempt.kind == AttemptKind.PLACEMENT:
         attempt.pending_item = None
         if not scored:  # a pilot item: data for calibration, no effect on the estimate
@@ -366,7 +368,9 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
         return False
     if attempt.kind in FEEDBACK_KINDS:
         # Not during an exam: a review card's due date would tell right from wrong.
-        learning.practice_update(attempt.learner, item, points)
+        signals.practice_answered.send(
+            sender=Attempt, learner=attempt.learner, item=item, points=points
+        )
     done = attempt.n_answered >= len(attempt.state.get("items", []))
     if done:
         if attempt.kind == AttemptKind.MASTERY_CHECK and attempt.module is not None:
@@ -374,9 +378,15 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
             level = max(
                 Item.objects.filter(code__in=attempt.state["items"]).values_list("level", flat=True)
             )
-            passed = learning.pass_mastery_check(
-                attempt.learner, attempt.module, level, sum(scores), len(scores)
+            replies = signals.mastery_check_finished.send(
+                sender=Attempt,
+                learner=attempt.learner,
+                module=attempt.module,
+                level=level,
+                correct=sum(scores),
+                total=len(scores),
             )
+            passed = any(bool(reply) for _, reply in replies)
             attempt.result = {"passed": passed, "correct": sum(scores), "total": len(scores)}
         _finish(attempt, None)
     else:

@@ -1,4 +1,4 @@
-"""Background jobs of the content app (run by the ``django_tasks`` database worker)."""
+"""Background jobs of the assessment app (run by the ``django_tasks`` database worker)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import Any
 
 from django_tasks import task
 
-from hocvu.content import calibration
+from hocvu.assessment import calibration
 
 
 @task()
 def recalibrate_bank(version_id: int, min_n: int | None = None) -> dict[str, Any]:
     """Refresh the item statistics and calibrate the free items of a framework version.
 
-    See :mod:`hocvu.content.calibration`. Enqueue it with
+    See :mod:`hocvu.assessment.calibration`. Enqueue it with
     ``recalibrate_bank.enqueue(version.pk)``; ``manage.py db_worker`` runs it.
     """
     return calibration.recalibrate(version_id, min_n=min_n)

@@ -57,9 +57,12 @@ from uuid import UUID
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django_tasks import task
 
 from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
+from hocvu.assessment.services import attempt_for
 from hocvu.audit import services as audit
+from hocvu.certification.tasks import issue_if_earned
 from hocvu.content.models import Item, ItemStatus
 from hocvu.content.services import LEVEL_CUTS
 from hocvu.framework.models import RoleProfile
@@ -395,8 +398,6 @@ def start_exam(
 
 def _schedule_close(attempt: Attempt) -> None:
     """Score the exam at its deadline even if the candidate never comes back."""
-    from hocvu.credentials.tasks import close_exam
-
     if not close_exam.get_backend().supports_defer:
         return  # no deferred jobs here: the exam is scored when next opened
     transaction.on_commit(
@@ -406,8 +407,6 @@ def _schedule_close(attempt: Attempt) -> None:
 
 def exam_for(user: Any, attempt_id: UUID | str) -> Attempt:
     """The exam attempt, when it is ``user``'s own; 404 otherwise."""
-    from hocvu.assessment.services import attempt_for
-
     attempt = attempt_for(user, attempt_id)
     if attempt.kind != AttemptKind.EXAM:
         raise Http404("not an exam")
@@ -431,7 +430,7 @@ def exam_items(attempt: Attempt) -> list[Item]:
 def finish_exam(attempt: Attempt, *, now: datetime | None = None) -> dict[str, Any]:
     """Score the exam on the answers that arrived (idempotent) and return the result.
 
-    A pass enqueues the certificate rules (:func:`hocvu.credentials.tasks.issue_if_earned`)
+    A pass enqueues the certificate rules (:func:`hocvu.certification.tasks.issue_if_earned`)
     once the transaction commits.
     """
     now = now or timezone.now()
@@ -488,9 +487,16 @@ def finish_exam(attempt: Attempt, *, now: datetime | None = None) -> dict[str, A
 
 
 def _enqueue_rules(learner_id: int, achievement_id: int) -> None:
-    from hocvu.credentials.tasks import issue_if_earned
-
     issue_if_earned.enqueue(learner_id, achievement_id)
+
+
+@task()
+def close_exam(attempt_id: str) -> dict[str, Any] | None:
+    """Score an exam whose deadline has passed (scored on the answers that arrived)."""
+    attempt = Attempt.objects.filter(pk=attempt_id, kind=AttemptKind.EXAM).first()
+    if attempt is None or attempt.expires_at > timezone.now():
+        return None
+    return finish_exam(attempt)
 
 
 def close_expired(*, learner: User | None = None, now: datetime | None = None) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus
+from hocvu.credentials import services
 from hocvu.credentials.models import Achievement, Credential
 from hocvu.identity.models import User
 from hocvu.learning import services as learning
@@ -67,8 +68,6 @@ def current_credential(learner: User, achievement: Achievement) -> Credential | 
 
 def issue_if_earned(learner: User, achievement: Achievement) -> Credential | None:
     """The learner's certificate for ``achievement`` if earned (issued now if needed)."""
-    from hocvu.credentials import services
-
     with transaction.atomic():
         # Serialise per learner: two runs of the same task cannot both issue.
         User.objects.select_for_update().filter(pk=learner.pk).first()

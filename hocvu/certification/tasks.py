@@ -1,8 +1,8 @@
 """Background jobs of certificates (run by the ``django_tasks`` database worker).
 
 ``issue_if_earned`` is enqueued when an exam is passed; ``issue_batch`` issues a
-campaign's certificates in chunks (``manage.py issue_certificates``); ``close_exam``
-scores an exam at its deadline when the candidate never came back.
+campaign's certificates in chunks (``manage.py issue_certificates``). The job that scores
+an exam at its deadline (``close_exam``) lives with the exam, in ``exam.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from django_tasks import task
 
-from hocvu.credentials import rules
+from hocvu.certification import rules
 from hocvu.credentials.models import Achievement
 from hocvu.identity.models import User
 
@@ -54,17 +54,3 @@ def issue_batch(achievement_id: int, learner_ids: list[int]) -> dict[str, Any]:
         else:
             issued.append(str(credential.pk))
     return {"issued": issued, "not_earned": not_earned, "failed": failed}
-
-
-@task()
-def close_exam(attempt_id: str) -> dict[str, Any] | None:
-    """Score an exam whose deadline has passed (scored on the answers that arrived)."""
-    from django.utils import timezone
-
-    from hocvu.assessment import exam
-    from hocvu.assessment.models import Attempt
-
-    attempt = Attempt.objects.filter(pk=attempt_id, kind="exam").first()
-    if attempt is None or attempt.expires_at > timezone.now():
-        return None
-    return exam.finish_exam(attempt)

@@ -1,4 +1,4 @@
-"""The certification exam pages and the certificate PDF.
+"""The certification exam pages.
 
 The exam page shows the questions without their keys; each answer is stored by
 ``record_answer`` (no feedback); the clock is the server's (the attempt's deadline);
@@ -20,16 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hocvu.assessment import exam
 from hocvu.assessment import services as assessment
-from hocvu.assessment.forms import answer_from_form
+from hocvu.assessment.forms import answer_error_text, record_form_answer
 from hocvu.assessment.models import AttemptStatus, Response
+from hocvu.certification import exam, rules
 from hocvu.content import services as content
 from hocvu.content.scoring import InvalidAnswer
-from hocvu.credentials import rules
-from hocvu.credentials.models import Achievement, Credential
-from hocvu.identity.models import Role, RoleAssignment, User
-from hocvu.learning.views import _error_text, _seconds
+from hocvu.credentials.models import Achievement
+from hocvu.identity.models import User
 
 
 def _learner(request: HttpRequest) -> User:
@@ -90,7 +88,7 @@ def exam_home(request: HttpRequest) -> HttpResponse:
                 "credential": rules.current_credential(learner, achievement),
             }
         )
-    return render(request, "learning/exam_home.html", context, status=400 if error else 200)
+    return render(request, "certification/exam_home.html", context, status=400 if error else 200)
 
 
 def _exam_context(attempt: Any) -> dict[str, Any]:
@@ -124,7 +122,7 @@ def exam_page(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
     if _closed(attempt):
         exam.finish_exam(attempt)
         return redirect("exam-result", attempt_id=attempt.pk)
-    return render(request, "learning/exam.html", _exam_context(attempt))
+    return render(request, "certification/exam.html", _exam_context(attempt))
 
 
 @login_required
@@ -135,15 +133,7 @@ def exam_answer(request: HttpRequest, attempt_id: uuid.UUID, item_uid: uuid.UUID
     if item is None:
         raise Http404("question not found")
     try:
-        answer = answer_from_form(item, request.POST)
-        assessment.record_answer(
-            user=request.user,
-            attempt_id=attempt.pk,
-            item_uid=item.uid,
-            answer=answer,
-            answer_id=request.POST.get("answer_id", ""),
-            seconds=_seconds(request),
-        )
+        record_form_answer(request, attempt.pk, item)
     except assessment.AnswerError as exc:
         if exc.code in ("expired", "closed"):
             # Too late: the exam is scored on the answers that arrived in time.
@@ -152,9 +142,9 @@ def exam_answer(request: HttpRequest, attempt_id: uuid.UUID, item_uid: uuid.UUID
                 request, _("Time is up: this answer arrived after the deadline and was not saved.")
             )
             return redirect("exam-result", attempt_id=attempt.pk)
-        return _exam_error(request, attempt, _error_text(exc))
+        return _exam_error(request, attempt, answer_error_text(exc))
     except InvalidAnswer as exc:
-        return _exam_error(request, attempt, _error_text(exc))
+        return _exam_error(request, attempt, answer_error_text(exc))
     attempt.refresh_from_db()
     if attempt.status != AttemptStatus.ACTIVE:  # the last question: scored right away
         exam.finish_exam(attempt)
@@ -165,7 +155,7 @@ def exam_answer(request: HttpRequest, attempt_id: uuid.UUID, item_uid: uuid.UUID
 def _exam_error(request: HttpRequest, attempt: Any, error: str) -> HttpResponse:
     context = _exam_context(attempt)
     context["error"] = error
-    return render(request, "learning/exam.html", context, status=400)
+    return render(request, "certification/exam.html", context, status=400)
 
 
 @login_required
@@ -200,7 +190,7 @@ def exam_result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
     decision = rules.decide(learner, achievement) if achievement else None
     return render(
         request,
-        "learning/exam_result.html",
+        "certification/exam_result.html",
         {
             "attempt": attempt,
             "result": result,
@@ -210,40 +200,3 @@ def exam_result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             "credential": rules.current_credential(learner, achievement) if achievement else None,
         },
     )
-
-
-def _may_see_credential(user: Any, credential: Credential) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if credential.learner_id == user.pk or user.is_superuser:
-        return True
-    scopes = RoleAssignment.objects.filter(user=user, role=Role.ADMINISTRATOR).select_related(
-        "unit"
-    )
-    unit = credential.learner.unit
-    for assignment in scopes:
-        if assignment.unit.parent_id is None:  # national: every learner
-            return True
-        if unit is not None and unit.path.startswith(assignment.unit.path):
-            return True
-    return False
-
-
-@login_required
-def credential_pdf(request: HttpRequest, credential_id: uuid.UUID) -> HttpResponse:
-    """The certificate PDF: its owner and administrators (of the owner's unit) only."""
-    from hocvu.credentials.pdf import certificate_pdf
-
-    credential = (
-        Credential.objects.select_related(
-            "learner__unit", "achievement__role_profile", "achievement__program"
-        )
-        .filter(pk=credential_id)
-        .first()
-    )
-    if credential is None or not _may_see_credential(request.user, credential):
-        raise Http404("certificate not found")
-    response = HttpResponse(certificate_pdf(credential), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="chung-nhan-{credential.pk}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -3,7 +3,7 @@
 Authors edit a draft revision of a lesson (with a live preview of the Markdown) and
 publish it; published and archived revisions are read-only. Items move through
 draft → pilot → operational → retired by actions that check the item first; their IRT
-parameters and statistics come from recalibration (``hocvu.content.calibration``) and are
+parameters and statistics come from recalibration (``hocvu.assessment.calibration``) and are
 never typed in. Who may do this is decided by ``hocvu.identity.access`` (authors and
 administrators), as for the framework.
 """
@@ -23,7 +23,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hocvu.audit import services as audit
-from hocvu.content import calibration, services
+from hocvu.content import flags, item_status, services
 from hocvu.content.models import (
     Item,
     ItemStatus,
@@ -37,7 +37,7 @@ from hocvu.content.models import (
 from hocvu.content.rendering import render_markdown
 from hocvu.content.scoring import check_key
 from hocvu.identity import access
-from hocvu.web.admin_scoping import AuthorAdmin
+from hocvu.identity.admin_scoping import AuthorAdmin
 
 
 def _number(value: float | None, digits: int = 2) -> str:
@@ -345,13 +345,13 @@ class FlagFilter(admin.SimpleListFilter):
     parameter_name = "flag"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("any", _("any flag")), *calibration.FLAG_LABELS.items()]
+        return [("any", _("any flag")), *flags.FLAG_LABELS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Item]) -> QuerySet[Item]:
         value = self.value()
         if value == "any":
             return queryset.exclude(flags=[])
-        if value in calibration.FLAG_LABELS:
+        if value in flags.FLAG_LABELS:
             # Text search in the JSON list works on every database backend.
             return queryset.filter(flags__icontains=f'"{value}"')
         return queryset
@@ -389,37 +389,6 @@ STATISTICS = (
     "col_exposure",
     "flag_list",
 )
-
-#: Allowed moves: target status -> statuses it may come from.
-MOVES: dict[str, tuple[str, ...]] = {
-    ItemStatus.PILOT: (ItemStatus.DRAFT,),
-    ItemStatus.OPERATIONAL: (ItemStatus.PILOT,),
-    ItemStatus.RETIRED: (ItemStatus.PILOT, ItemStatus.OPERATIONAL),
-}
-
-
-def item_problems(item: Item, target: str) -> list[str]:
-    """Why ``item`` may not move to ``target`` (empty when it may)."""
-    problems: list[str] = []
-    if item.status not in MOVES[target]:
-        problems.append(
-            str(_("cannot go from %(a)s to %(b)s"))
-            % {"a": item.get_status_display(), "b": ItemStatus(target).label}
-        )
-        return problems
-    if target == ItemStatus.RETIRED:
-        return problems
-    try:
-        check_key(item.kind, item.answer, len(item.options or []))
-    except ValueError as exc:
-        problems.append(str(_("the key is not valid: %(e)s")) % {"e": exc})
-    if not item.stem.strip():
-        problems.append(str(_("the question is empty")))
-    if not item.explanation.strip():
-        problems.append(str(_("the explanation is missing")))
-    if target == ItemStatus.OPERATIONAL and calibration.NEGATIVE_DISCRIMINATION in item.flags:
-        problems.append(str(_("its discrimination is negative: check the key")))
-    return problems
 
 
 class ItemForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -602,27 +571,18 @@ class ItemAdmin(AuthorAdmin):
         return format_html_join(
             ", ",
             '<span style="color:#ba2121;font-weight:600">{}</span>',
-            ((calibration.FLAG_LABELS.get(f, f),) for f in obj.flags),
+            ((flags.FLAG_LABELS.get(f, f),) for f in obj.flags),
         )
 
     def _move(self, request: HttpRequest, queryset: QuerySet[Item], target: str) -> None:
         moved = 0
         for item in queryset:
-            problems = item_problems(item, target)
+            problems = item_status.move_item(item, target, actor=request.user)
             if problems:
                 self.message_user(
                     request, f"{item.code}: {'; '.join(problems)}", level=messages.ERROR
                 )
                 continue
-            before = item.status
-            item.status = target
-            item.save(update_fields=["status"])
-            audit.record(
-                "item.status",
-                actor=request.user,
-                obj=item,
-                data={"code": item.code, "from": before, "to": target},
-            )
             moved += 1
         if moved:
             self.message_user(

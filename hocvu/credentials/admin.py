@@ -21,7 +21,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -35,20 +35,11 @@ from hocvu.audit import services as audit
 from hocvu.credentials import eid
 from hocvu.credentials.models import Achievement, Credential, EidOutbox, IssuerKey, OutboxStatus
 from hocvu.identity import access
-from hocvu.organizations.models import Unit
-
-#: The administrators' permission in ``hocvu.identity.access`` (held by administrators only).
-ADMIN_PERMISSION = "role.assign"
-
-
-def admin_paths(user: Any) -> list[str]:
-    """Unit paths where ``user`` is an administrator ("" = everywhere)."""
-    return access.scope_paths(user, ADMIN_PERMISSION)
 
 
 def is_national_admin(user: Any) -> bool:
-    """An administrator of a top unit (or a superuser)."""
-    return any(len(path) <= Unit.SEGMENT for path in admin_paths(user))
+    """An administrator of the whole tree (or a superuser)."""
+    return access.is_national(user, "platform.administer")
 
 
 class NationalAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -118,13 +109,12 @@ class CredentialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ["revoke"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Credential]:
-        paths = admin_paths(request.user)
-        condition = Q(pk__in=[])
-        for path in paths:
-            condition |= Q(learner__unit__path__startswith=path)
-        if "" in paths:
-            condition = Q()
-        return super().get_queryset(request).filter(condition)
+        return access.within_scope(
+            request.user,
+            super().get_queryset(request),
+            "credential.view",
+            path_field="learner__unit__path",
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Credential], search_term: str
@@ -136,8 +126,8 @@ class CredentialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return found, duplicates
         return found | queryset.filter(pk=number), duplicates
 
-    def _allowed(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not admin_paths(request.user):
+    def _allowed(self, request: HttpRequest, obj: Any = None, permission: str = "") -> bool:
+        if not access.can(request.user, permission or "credential.view", None):
             return False
         return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
 
@@ -148,7 +138,7 @@ class CredentialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return self._allowed(request, obj)
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
+        return self._allowed(request, permission="credential.revoke")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # certificates are issued by the rules, never typed in

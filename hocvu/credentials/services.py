@@ -46,6 +46,7 @@ from hocvu.credentials.vc import (
     verify_forms,
     xsd_datetime,
 )
+from hocvu.identity import access
 
 __all__ = [
     "Verification",
@@ -516,3 +517,16 @@ def verify(data: str | bytes | dict[str, Any], *, resolver: Any = None) -> Verif
             return verify_forms(resolver=resolver, jwt=envelope[len(prefix) :])
         return _invalid("unsupported enveloped credential")
     return verify_forms(resolver=resolver, document=data)
+
+
+def credential_for(user: Any, credential_id: Any) -> Credential:
+    """A certificate its holder, or an administrator of the holder's unit, may open;
+    404 for anyone else (existence does not leak)."""
+    return access.record_for(
+        user,
+        Credential.objects.select_related(
+            "learner__unit", "achievement__role_profile", "achievement__program"
+        ),
+        credential_id,
+        "credential.view",
+    )

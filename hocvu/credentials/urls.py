@@ -1,4 +1,4 @@
-"""Public certificate URLs (no login): the DID document, status lists, verification."""
+"""Certificate URLs: the DID document, status lists, verification (public); the PDF."""
 
 from django.urls import path
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("credentials/status/<int:list_id>", views.status_list, name="status-list"),
     path("verify/", views.verify_form, name="verify"),
     path("verify/<uuid:credential_id>/", views.verify_credential, name="verify-credential"),
+    path("learn/credentials/<uuid:credential_id>.pdf", views.credential_pdf, name="credential-pdf"),
 ]

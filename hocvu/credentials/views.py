@@ -1,8 +1,9 @@
-"""Public certificate pages: the issuer's DID document, the status lists, verification.
+"""Certificate pages: the issuer's DID document, the status lists, verification (public),
+and a certificate's PDF (its holder and the administrators of the holder's unit).
 
-None of these needs a login. A verification page shows only what the certificate itself
-shows (holder's name, achievement, date, issuer); the answer is never cached for long, so a
-revocation shows within a minute.
+Apart from the PDF, none of these needs a login. A verification page shows only what the
+certificate itself shows (holder's name, achievement, date, issuer); the answer is never
+cached for long, so a revocation shows within a minute.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hocvu.credentials.models import StatusList
-from hocvu.credentials.services import issuer_did, issuer_name
+from hocvu.credentials.pdf import certificate_pdf
+from hocvu.credentials.services import credential_for, issuer_did, issuer_name
 from hocvu.credentials.vc import INVALID, Verification
 
 logger = logging.getLogger(__name__)
@@ -264,3 +267,13 @@ def verify_credential(request: HttpRequest, credential_id: uuid.UUID) -> HttpRes
     if verdict.status == "not_found":
         return _result(request, verdict, status=404)
     return _result(request, verdict)
+
+
+@login_required
+def credential_pdf(request: HttpRequest, credential_id: uuid.UUID) -> HttpResponse:
+    """The certificate PDF: its holder and administrators (of the holder's unit) only."""
+    credential = credential_for(request.user, credential_id)
+    response = HttpResponse(certificate_pdf(credential), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="chung-nhan-{credential.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

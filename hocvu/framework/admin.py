@@ -17,7 +17,7 @@ from hocvu.framework.models import (
     RoleProfile,
     RoleTarget,
 )
-from hocvu.web.admin_scoping import AuthorAdmin
+from hocvu.identity.admin_scoping import AuthorAdmin
 
 
 class FrozenWhenPublished(AuthorAdmin):

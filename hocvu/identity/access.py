@@ -7,9 +7,10 @@ scope is reported as not found, so its existence does not leak.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from hocvu.identity.models import Role, RoleAssignment, User
@@ -23,7 +24,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "role.assign": frozenset({Role.ADMINISTRATOR}),
     "framework.edit": frozenset({Role.AUTHOR, Role.ADMINISTRATOR}),
     "audit.view": frozenset({Role.ADMINISTRATOR}),
+    # Administration of a subtree: the admin site's units, people, certificates, outboxes.
+    "platform.administer": frozenset({Role.ADMINISTRATOR}),
+    # Another person's certificate (its PDF, its admin page); everyone sees their own.
+    "credential.view": frozenset({Role.ADMINISTRATOR}),
+    "credential.revoke": frozenset({Role.ADMINISTRATOR}),
 }
+
+M = TypeVar("M", bound=Model)
 
 
 def _check_permission(permission: str) -> frozenset[str]:
@@ -104,3 +112,40 @@ def may_use_admin(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_superuser or scope_paths(user, "framework.edit"))
+
+
+def is_national(user: Any, permission: str = "platform.administer") -> bool:
+    """True when ``user`` holds ``permission`` over the whole tree (a top unit, or superuser).
+
+    Platform-wide objects (issuer keys, achievements, the e-ID outbox) belong to no unit,
+    so only national holders see them.
+    """
+    return any(len(path) <= Unit.SEGMENT for path in scope_paths(user, permission))
+
+
+def within_scope(
+    user: Any, queryset: QuerySet[M], permission: str, *, path_field: str
+) -> QuerySet[M]:
+    """The rows of ``queryset`` whose unit path (``path_field``) lies in ``user``'s scope."""
+    return queryset.filter(_path_filter(path_field, scope_paths(user, permission)))
+
+
+def records_for(
+    user: Any, queryset: QuerySet[M], permission: str, *, owner: str = "learner"
+) -> QuerySet[M]:
+    """A person's own records (``owner`` is the field naming the person) and, beyond them,
+    the records of the people in ``user``'s scope under ``permission``."""
+    condition = _path_filter(f"{owner}__unit__path", scope_paths(user, permission))
+    if getattr(user, "is_authenticated", False) and user.is_active:
+        condition |= Q(**{f"{owner}_id": user.pk})
+    return queryset.filter(condition)
+
+
+def record_for(
+    user: Any, queryset: QuerySet[M], pk: Any, permission: str, *, owner: str = "learner"
+) -> M:
+    """One record of :func:`records_for`, or 404 when it does not exist or is out of scope."""
+    try:
+        return records_for(user, queryset, permission, owner=owner).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("not found") from None

@@ -40,7 +40,7 @@ class SubtreeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     deactivated and units moved, so their records stay auditable."""
 
     def _allowed(self, request: HttpRequest, obj: Any = None) -> bool:
-        if not access.can(request.user, "role.assign", None):
+        if not access.can(request.user, "platform.administer", None):
             return False
         return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
 

@@ -1,8 +1,9 @@
-"""Creating people, assigning roles, finding a person by national ID number."""
+"""Creating and updating people, assigning roles, finding a person by national ID number."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -73,6 +74,55 @@ def create_person(
         "person.create", actor=actor, obj=user, unit_path=unit.path if unit else "", data={}
     )
     return user
+
+
+#: What a manager may change on a person's record (the ID number and roles have their own paths).
+EDITABLE_FIELDS = ("full_name", "position", "gender", "date_of_birth", "job_role", "unit")
+
+
+#: Fields whose old and new values go into the audit log; the others are personal data,
+#: which an append-only log must not keep (only their names are recorded).
+_AUDITED_VALUES = frozenset({"unit", "job_role", "position"})
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, Unit):
+        return value.pk
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def update_person(person: User, changes: Mapping[str, Any], *, actor: Any) -> User:
+    """Change the fields of ``person`` named in ``changes`` (a subset of
+    :data:`EDITABLE_FIELDS`), validated as a whole, and audit what changed.
+
+    Raises ``ValueError`` for a field that may not be changed here and Django's
+    ``ValidationError`` for a value the model refuses; nothing is saved then.
+    """
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValueError(f"these fields cannot be changed here: {', '.join(unknown)}")
+    before = {field: _audit_value(getattr(person, field)) for field in changes}
+    for field, value in changes.items():
+        setattr(person, field, value)
+    person.full_clean(exclude=["password", "national_id"])
+    person.save()
+    after = {field: _audit_value(getattr(person, field)) for field in changes}
+    changed = sorted(field for field in changes if before[field] != after[field])
+    audit.record(
+        "person.update",
+        actor=actor,
+        obj=person,
+        unit_path=person.unit.path if person.unit else "",
+        data={
+            "fields": changed,
+            "before": {f: before[f] for f in changed if f in _AUDITED_VALUES},
+            "after": {f: after[f] for f in changed if f in _AUDITED_VALUES},
+        },
+    )
+    return person
 
 
 def find_by_national_id(value: str) -> User | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hocvu.learning import exam_views, views
+from hocvu.learning import views
 
 urlpatterns = [
     path("", views.dashboard, name="learn"),
@@ -19,10 +19,4 @@ urlpatterns = [
     ),
     path("review/", views.review_start, name="review"),
     path("modules/<int:module_id>/pdf/", views.module_pdf, name="module-pdf"),
-    path("exam/", exam_views.exam_home, name="exam-home"),
-    path("exam/<uuid:attempt_id>/", exam_views.exam_page, name="exam"),
-    path("exam/<uuid:attempt_id>/submit/", exam_views.exam_submit, name="exam-submit"),
-    path("exam/<uuid:attempt_id>/result/", exam_views.exam_result, name="exam-result"),
-    path("exam/<uuid:attempt_id>/<uuid:item_uid>/", exam_views.exam_answer, name="exam-answer"),
-    path("credentials/<uuid:credential_id>.pdf", exam_views.credential_pdf, name="credential-pdf"),
 ]

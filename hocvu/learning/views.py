@@ -7,20 +7,16 @@ Views parse, authorize (a learner only ever reaches their own attempts, through
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hocvu.assessment import services as assessment
-from hocvu.assessment.forms import answer_from_form
+from hocvu.assessment.forms import answer_error_text, record_form_answer
 from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.content import services as content
 from hocvu.content.models import Item, ItemStatus, Lesson, LessonKind, Module, Program
@@ -96,17 +92,9 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
             raise Http404("question not found") from None
         item = get_object_or_404(Item, uid=item_uid)
         try:
-            answer = answer_from_form(item, request.POST)
-            outcome = assessment.record_answer(
-                user=request.user,
-                attempt_id=attempt.pk,
-                item_uid=item.uid,
-                answer=answer,
-                answer_id=request.POST.get("answer_id", ""),
-                seconds=_seconds(request),
-            )
+            outcome = record_form_answer(request, attempt.pk, item)
         except (InvalidAnswer, assessment.AnswerError) as exc:
-            error, status = _error_text(exc), 400
+            error, status = answer_error_text(exc), 400
         else:
             if outcome.finished:
                 return redirect("proficiency")
@@ -129,38 +117,6 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
         },
         status=status,
     )
-
-
-def _answered_at(request: HttpRequest) -> datetime | None:
-    """The device's time of an answer sent late (an offline replay), never in the future."""
-    value = parse_datetime(request.POST.get("answered_at", "") or "")
-    if value is None:
-        return None
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return min(value, timezone.now())
-
-
-def _error_text(exc: Exception) -> str:
-    """What the learner reads when an answer is refused, in their language."""
-    code = getattr(exc, "code", "invalid_answer")
-    messages = {
-        "invalid_answer": _("This answer does not fit the question. Choose or type an answer."),
-        "bad_request": _("This answer does not fit the question. Choose or type an answer."),
-        "already_answered": _("This question was already answered."),
-        "not_in_attempt": _("This is not the current question."),
-        "closed": _("This test is already finished."),
-        "expired": _("This test has expired."),
-        "conflict": _("This answer was already sent with a different choice."),
-    }
-    return messages.get(code, messages["invalid_answer"])
-
-
-def _seconds(request: HttpRequest) -> float | None:
-    try:
-        return float(request.POST.get("seconds", ""))
-    except ValueError:
-        return None
 
 
 @login_required
@@ -359,18 +315,9 @@ def practice_answer(
     error = ""
     status = 200
     try:
-        answer = answer_from_form(item, request.POST)
-        assessment.record_answer(
-            user=request.user,
-            attempt_id=attempt.pk,
-            item_uid=item.uid,
-            answer=answer,
-            answer_id=request.POST.get("answer_id", ""),
-            answered_at=_answered_at(request),
-            seconds=_seconds(request),
-        )
+        record_form_answer(request, attempt.pk, item)
     except (InvalidAnswer, assessment.AnswerError) as exc:
-        error, status = _error_text(exc), 400
+        error, status = answer_error_text(exc), 400
     if request.headers.get("HX-Request") != "true":
         if error:
             context = _practice_context(attempt)

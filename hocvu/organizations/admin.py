@@ -5,8 +5,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from hocvu.identity import access
+from hocvu.identity.admin_scoping import SubtreeAdmin
 from hocvu.organizations.models import Unit
-from hocvu.web.admin_scoping import SubtreeAdmin
 
 
 @admin.register(Unit)

@@ -7,6 +7,6 @@ class WebConfig(AppConfig):
     verbose_name = _("Web")
 
     def ready(self) -> None:
-        from hocvu.web.admin_scoping import install_admin_site_permission
+        from hocvu.identity.admin_scoping import install_admin_site_permission
 
         install_admin_site_permission()

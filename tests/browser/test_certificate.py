@@ -88,7 +88,7 @@ def test_a_passed_exam_gives_a_certificate_whose_qr_verifies_until_revoked(
     from hocvu.content.models import Item
     from hocvu.credentials.models import Credential
     from hocvu.credentials.setup import install_achievements
-    from tests.credentials.test_exam import add_bank
+    from tests.certification.test_exam import add_bank
 
     # The QR code must point at this server; tasks run at once.
     settings.PUBLIC_URL = site

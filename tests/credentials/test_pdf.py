@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from tests.credentials.test_exam import client_for, exam_world
+from tests.certification.test_exam import client_for, exam_world
 
 __all__ = ["exam_world"]
 

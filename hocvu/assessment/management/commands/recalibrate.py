@@ -1,4 +1,4 @@
-"""Recalibrate the item bank from learners' answers (see ``hocvu.content.calibration``)."""
+"""Recalibrate the item bank from learners' answers (see ``hocvu.assessment.calibration``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from hocvu.assessment.tasks import recalibrate_bank
 from hocvu.content.services import default_program
-from hocvu.content.tasks import recalibrate_bank
 from hocvu.framework.models import FrameworkVersion
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus
+from hocvu.certification.tasks import issue_batch
 from hocvu.credentials.models import Achievement, Credential
-from hocvu.credentials.tasks import issue_batch
 from hocvu.organizations.models import Unit
 
 

@@ -21,11 +21,11 @@ from django.db import connection
 from django.test import Client
 from django.utils import formats, timezone, translation
 
+from hocvu.assessment import calibration
 from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
+from hocvu.assessment.tasks import recalibrate_bank
 from hocvu.audit.models import AuditEvent
-from hocvu.content import calibration
 from hocvu.content.models import Item, ItemStatus, ParameterSource
-from hocvu.content.tasks import recalibrate_bank
 from tests.conftest import World
 
 N_PERSONS = 2000

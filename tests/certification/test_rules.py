@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.credentials.test_exam import client_for, exam_world, post_answer, right_answer
+from tests.certification.test_exam import client_for, exam_world, post_answer, right_answer
 
 __all__ = ["exam_world"]
 
@@ -57,10 +57,10 @@ def passed_exam(learner: Any, achievement: Any, passed: bool = True) -> Any:
 def test_a_passed_exam_and_a_profile_at_target_issue_one_certificate(
     exam_world: Any, immediate_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.content.models import Item
     from hocvu.credentials.models import Credential, EidOutbox
-    from hocvu.credentials.tasks import issue_if_earned
+    from hocvu.certification.tasks import issue_if_earned
 
     learner, achievement = exam_world.learner, exam_world.achievement
     at_target(learner, achievement)
@@ -90,9 +90,9 @@ def test_a_passed_exam_and_a_profile_at_target_issue_one_certificate(
 def test_a_passed_exam_with_a_competence_below_target_issues_nothing(
     exam_world: Any, immediate_tasks: None
 ) -> None:
-    from hocvu.credentials import rules
+    from hocvu.certification import rules
     from hocvu.credentials.models import Credential
-    from hocvu.credentials.tasks import issue_if_earned
+    from hocvu.certification.tasks import issue_if_earned
 
     learner, achievement = exam_world.learner, exam_world.achievement
     passed_exam(learner, achievement)
@@ -115,7 +115,7 @@ def test_a_passed_exam_with_a_competence_below_target_issues_nothing(
 
 @pytest.mark.django_db
 def test_a_failed_exam_issues_nothing(exam_world: Any) -> None:
-    from hocvu.credentials import rules
+    from hocvu.certification import rules
 
     learner, achievement = exam_world.learner, exam_world.achievement
     passed_exam(learner, achievement, passed=False)
@@ -147,7 +147,7 @@ def test_batch_issuance_is_idempotent_and_skips_who_has_not_earned(
     exam_world: Any, immediate_tasks: None
 ) -> None:
     from hocvu.credentials.models import Credential, EidOutbox
-    from hocvu.credentials.tasks import issue_batch
+    from hocvu.certification.tasks import issue_batch
 
     achievement = exam_world.achievement
     people = make_learners(exam_world, 6)
@@ -212,8 +212,8 @@ def test_achievements_are_installed_once_per_role(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_an_exam_past_its_deadline_is_scored_by_the_task(exam_world: Any) -> None:
-    from hocvu.assessment import exam
-    from hocvu.credentials.tasks import close_exam
+    from hocvu.certification import exam
+    from hocvu.certification.exam import close_exam
 
     attempt = exam.start_exam(
         exam_world.learner, exam_world.achievement, now=timezone.now() - timedelta(hours=1)

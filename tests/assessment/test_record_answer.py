@@ -453,9 +453,9 @@ def test_malformed_answer_is_refused(learner: Any, curriculum: Shipped, kind: st
     assert outcome.correct and outcome.finished
 
 
-# Known defects in hocvu/content/scoring.py: these crash (TypeError / OverflowError, a 500)
-# or are accepted, instead of raising InvalidAnswer.
-SCORING_DEFECTS: list[tuple[str, Any]] = [
+# Answers that once crashed the scorer (TypeError / OverflowError, a 500) or were accepted:
+# each must be refused as an invalid answer, with nothing stored.
+MALFORMED_ANSWERS: list[tuple[str, Any]] = [
     ("ordering", {"order": ["a", 0, 1, 2]}),
     ("ordering", {"order": [0, None, 1, 2]}),
     ("ordering", {"order": [0, True, 2, 3]}),
@@ -464,9 +464,9 @@ SCORING_DEFECTS: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(
-    ("kind", "bad"), SCORING_DEFECTS, ids=[f"{k}-{b!r}"[:40] for k, b in SCORING_DEFECTS]
+    ("kind", "bad"), MALFORMED_ANSWERS, ids=[f"{k}-{b!r}"[:40] for k, b in MALFORMED_ANSWERS]
 )
-def test_malformed_answer_defects(learner: Any, curriculum: Shipped, kind: str, bad: Any) -> None:
+def test_malformed_answers_are_refused(learner: Any, curriculum: Shipped, kind: str, bad: Any) -> None:
     item = one_item_per_kind(curriculum)[kind]
     if kind == "ordering" and any(x is True for x in bad["order"]):
         n = len(item.options)

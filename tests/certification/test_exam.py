@@ -108,7 +108,7 @@ def post_answer(client: Client, attempt: Any, item: Any, fields: dict[str, str])
 
 @pytest.mark.django_db
 def test_forms_follow_the_blueprint(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.content.models import Item
 
     role = exam_world.achievement.role_profile
@@ -131,7 +131,7 @@ def test_forms_follow_the_blueprint(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_forms_differ_between_candidates(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
 
     first = exam.start_exam(exam_world.learner, exam_world.achievement)
     second = exam.start_exam(exam_world.learner_b, exam_world.achievement)
@@ -152,7 +152,7 @@ def test_forms_differ_between_candidates(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_a_new_attempt_avoids_questions_seen_before(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
 
     t0 = timezone.now()
     first = exam.start_exam(exam_world.learner, exam_world.achievement, now=t0)
@@ -165,7 +165,7 @@ def test_a_new_attempt_avoids_questions_seen_before(exam_world: Any) -> None:
 def shipped_blueprint_and_pool(role_code: str) -> tuple[Any, Any]:
     """The shipped framework's role targets and the shipped bank with the provisional
     parameters ``install_curriculum`` gives it (no database)."""
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.content.services import provisional_parameters
 
     framework = tomllib.loads(
@@ -192,7 +192,7 @@ def shipped_blueprint_and_pool(role_code: str) -> tuple[Any, Any]:
 def test_difficulty_is_comparable_across_1000_forms(role_code: str) -> None:
     """1,000 forms on the shipped bank: expected score and information at the cut stay
     within the stated tolerance of the target form (and plain random draws would not)."""
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
 
     cells, pool = shipped_blueprint_and_pool(role_code)
     assert 24 <= sum(c.count for c in cells) <= 30
@@ -240,7 +240,7 @@ def assert_no_key(html: str, items: list[Any]) -> None:
 
 @pytest.mark.django_db
 def test_no_key_in_any_exam_page_before_submission(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.content.models import Item
 
     client = client_for(exam_world.learner)
@@ -270,7 +270,7 @@ def test_no_key_in_any_exam_page_before_submission(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_an_answer_after_the_deadline_is_refused_and_the_exam_scored(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.assessment.models import Attempt, Response
     from hocvu.content.models import Item
 
@@ -302,7 +302,7 @@ def test_an_answer_after_the_deadline_is_refused_and_the_exam_scored(exam_world:
 
 @pytest.mark.django_db
 def test_unanswered_questions_count_as_incorrect_and_a_full_score_passes(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.content.models import Item
 
     client = client_for(exam_world.learner)
@@ -326,7 +326,7 @@ def test_unanswered_questions_count_as_incorrect_and_a_full_score_passes(exam_wo
 
 @pytest.mark.django_db
 def test_resuming_shows_the_time_the_server_has_left(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
 
     started = timezone.now() - timedelta(minutes=10)
     attempt = exam.start_exam(exam_world.learner, exam_world.achievement, now=started)
@@ -345,7 +345,7 @@ def test_resuming_shows_the_time_the_server_has_left(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_attempt_limit_and_waiting_period(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
 
     learner, achievement = exam_world.learner, exam_world.achievement
     t0 = timezone.now() - timedelta(days=30)
@@ -382,7 +382,7 @@ def test_attempt_limit_and_waiting_period(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_waiting_period_on_the_page(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
 
     attempt = exam.start_exam(exam_world.learner, exam_world.achievement)
     exam.finish_exam(attempt)
@@ -400,7 +400,7 @@ def test_waiting_period_on_the_page(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_a_learner_cannot_reach_another_learners_exam(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.assessment.models import Response
     from hocvu.content.models import Item
 
@@ -422,7 +422,7 @@ def test_a_learner_cannot_reach_another_learners_exam(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_the_practice_pages_do_not_open_an_exam(exam_world: Any) -> None:
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.content.models import Item
 
     attempt = exam.start_exam(exam_world.learner, exam_world.achievement)
@@ -443,7 +443,7 @@ def test_the_answer_api_gives_no_feedback_during_an_exam(exam_world: Any) -> Non
     import json
     import uuid
 
-    from hocvu.assessment import exam
+    from hocvu.certification import exam
     from hocvu.content.models import Item
 
     attempt = exam.start_exam(exam_world.learner, exam_world.achievement)

@@ -1,0 +1,13 @@
+"""The certification exam, under /learn/exam/ (the learner's own attempts only)."""
+
+from django.urls import path
+
+from hocvu.certification import views
+
+urlpatterns = [
+    path("exam/", views.exam_home, name="exam-home"),
+    path("exam/<uuid:attempt_id>/", views.exam_page, name="exam"),
+    path("exam/<uuid:attempt_id>/submit/", views.exam_submit, name="exam-submit"),
+    path("exam/<uuid:attempt_id>/result/", views.exam_result, name="exam-result"),
+    path("exam/<uuid:attempt_id>/<uuid:item_uid>/", views.exam_answer, name="exam-answer"),
+]
