@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -26,11 +27,21 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool) -> bool:
-    value = env(name)
+    """``name`` as a boolean; a value that is neither true nor false stops the start-up
+    (a typo must not silently turn a security setting off)."""
+    value = env(name).strip().lower()
     if not value:
         return default
-    return value.lower() in {"1", "true", "yes", "on"}
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}: expected one of 1/0, true/false, yes/no, on/off")
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -163,6 +174,8 @@ INSTALLED_APPS = [
     "hocvu.learning",
     "hocvu.credentials",
     "hocvu.certification",
+    "hocvu.roster",
+    "hocvu.campaigns",
 ]
 
 MIDDLEWARE = [
