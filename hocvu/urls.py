@@ -33,6 +33,7 @@ urlpatterns = [
     path("learn/", include("hocvu.learning.urls")),
     path("learn/", include("hocvu.certification.urls")),
     path("", include("hocvu.credentials.urls")),
+    path("", include("hocvu.identity.activation_urls")),
     path("manage/roster/", include("hocvu.roster.urls")),
     path("content/media/<str:name>", content_views.media, name="content-media"),
     path("accounts/", include("django.contrib.auth.urls")),

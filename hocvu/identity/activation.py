@@ -26,11 +26,13 @@ from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from hocvu.audit.services import record
 from hocvu.identity.models import ActivationToken, User
+from hocvu.messaging.services import MessageRejected, enqueue, normalize_recipient
 
 #: Letters and digits that cannot be confused when read from paper (no 0/O, 1/I/L, 5/S...).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
@@ -38,6 +40,11 @@ CODE_LENGTH = 8
 #: Wrong short codes after which a token is locked (a new letter is needed).
 MAX_CODE_FAILURES = 5
 DEFAULT_TTL = timedelta(days=30)
+EMAIL_BODY = gettext_noop(
+    "Dear %(name)s,\n\nAn account on the digital literacy learning platform has been created "
+    "for you.\n\nUsername: %(username)s\nActivation code: %(code)s\n\nOpen this link to set "
+    "your password (valid for %(days)s days, once):\n%(url)s\n\nDo not share this message."
+)
 
 
 class ActivationError(Exception):
@@ -82,9 +89,8 @@ def activation_code(token: str) -> str:
 
 
 def normalize_code(code: str) -> str:
-    """Upper case, separators dropped, the look-alikes a reader may type mapped back."""
-    cleaned = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    cleaned = cleaned.translate(str.maketrans({"0": "Q", "O": "Q", "1": "7", "I": "7"}))
+    """Upper case, spaces and dashes dropped (as a reader types it from paper)."""
+    cleaned = "".join(ch for ch in (code or "").upper()[:32] if ch.isalnum())
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == CODE_LENGTH else cleaned
 
 
@@ -175,7 +181,7 @@ def _complete(row: ActivationToken, password: str) -> User:
         "identity.activation.use",
         actor=user,
         obj=user,
-        unit_path=user.unit.path if user.unit_id else "",
+        unit_path=user.unit.path if user.unit is not None else "",
         data={"token": row.pk},
     )
     return user
@@ -231,3 +237,61 @@ def activate_with_code(username: str, code: str, password: str) -> User:
 def needs_activation(people: Any) -> Any:
     """The people of a query set who have never set a password."""
     return people.filter(password__startswith=UNUSABLE_PASSWORD_PREFIX, is_active=True)
+
+
+def _reachable(person: User) -> tuple[str, str] | None:
+    """(channel, address) to send ``person``'s activation to: e-mail first, else SMS."""
+    candidates = [("email", person.email), ("sms", str(getattr(person, "phone", "") or ""))]
+    for channel, address in candidates:
+        if not address:
+            continue
+        try:
+            return channel, normalize_recipient(channel, address)
+        except MessageRejected:
+            continue
+    return None
+
+
+def send_activation(
+    people: Iterable[User], *, actor: Any, ttl: timedelta = DEFAULT_TTL
+) -> dict[str, int]:
+    """Issue tokens and enqueue an activation e-mail (or SMS when there is no e-mail).
+
+    People with neither a valid e-mail nor a phone number are skipped (they need a printed
+    letter). The message bodies are redacted once sent (they carry a token).
+    """
+    persons = list(people)
+    targets = {p.pk: _reachable(p) for p in persons}
+    reachable = [p for p in persons if targets[p.pk] is not None]
+    counts = {"email": 0, "sms": 0, "skipped": len(persons) - len(reachable)}
+    with transaction.atomic():
+        tokens = issue_tokens(reachable, actor=actor, ttl=ttl)
+        for person in reachable:
+            target = targets[person.pk]
+            assert target is not None
+            channel, address = target
+            token = tokens[person.pk]
+            values = {
+                "name": person.full_name,
+                "username": person.username,
+                "code": activation_code(token),
+                "url": activation_url(token),
+                "days": ttl.days,
+            }
+            with translation.override("vi"):
+                subject = _("Activate your learning account")
+                if channel == "email":
+                    body = _(EMAIL_BODY) % values
+                else:
+                    body = _("Activate your learning account (%(days)s days): %(url)s") % values
+            enqueue(
+                channel=channel,
+                recipient=address,
+                subject=subject,
+                body=body,
+                dedupe_key=f"activation:{token_hash(token)[:40]}",
+                person_id=person.pk,
+                payload={"redact": True},
+            )
+            counts[channel] += 1
+    return counts

@@ -21,7 +21,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from hocvu.messaging import outbox
-from hocvu.messaging.models import Message
+from hocvu.messaging.models import Message, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,15 @@ def deliver_messages(
         ready = [name for name in ready if name in set(channels)]
     if not ready:
         return {"sent": 0, "retry": 0, "dead": 0, "deferred": 0}
-    return outbox.process(
+    counts = outbox.process(
         Message, _send, limit=limit, now=now, ids=ids, where=Q(channel__in=ready), rng=rng
     )
+    if counts["sent"]:
+        # Messages carrying a secret (an activation link) keep no copy once delivered.
+        Message.objects.filter(status=OutboxStatus.SENT, payload__redact=True).exclude(
+            body=""
+        ).update(body="")
+    return counts
 
 
 def deliver_all(limit: int = 100) -> dict[str, dict[str, int]]:
