@@ -17,7 +17,10 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.certification.test_exam import exam_world
 from tests.conftest import PASSWORD, World
+
+__all__ = ["exam_world"]
 
 DENIED = {302, 401, 403, 404, 405}
 
@@ -254,3 +257,94 @@ def test_a_manager_cannot_move_a_person_out_of_their_scope(world: World) -> None
     assert re.search(r"errorlist", response.content.decode())
     world.learner.refresh_from_db()
     assert world.learner.unit_id == world.commune_a.pk
+
+
+# ---------------------------------------------------------------------------------------
+# Certificates, their PDFs and every admin list, with a subtree administrator too
+# ---------------------------------------------------------------------------------------
+
+#: Admin lists of the whole tree's own objects (no unit): national administrators only.
+NATIONAL_ONLY = {"credentials_issuerkey", "credentials_achievement", "credentials_eidoutbox"}
+#: Admin lists filtered to the viewer's subtree: administrators (national or of a subtree).
+SUBTREE_LISTS = {
+    "identity_user",
+    "organizations_unit",
+    "credentials_credential",
+    "audit_auditevent",
+}
+#: Framework and content models: authors and administrators ("framework.edit").
+AUTHORING_APPS = {"framework", "content"}
+
+
+@pytest.mark.django_db
+def test_it_walks_certificates_pdfs_and_every_admin_list_with_every_persona(
+    exam_world: World,
+) -> None:
+    from django.contrib import admin as django_admin
+
+    from hocvu.credentials import services as credentials
+    from hocvu.identity.models import Role
+    from hocvu.identity.services import assign_role, create_person
+
+    world = exam_world
+    province_admin = create_person(
+        username="province_admin",
+        full_name="Phan Văn Tỉnh",
+        unit=world.province_p,
+        password=PASSWORD,
+    )
+    assign_role(province_admin, Role.ADMINISTRATOR, world.province_p)
+    own = credentials.issue_credential(world.learner, world.achievement)
+    other = credentials.issue_credential(world.learner_q, world.achievement)
+
+    personas = {**world.personas(), "province_admin": province_admin}
+    people = visible_people(world)
+    people["province_admin"] = people["province_manager"] | {province_admin.full_name}
+    people["admin"] = people["admin"] | {province_admin.full_name}
+    everyone = set().union(*people.values())
+    models = sorted((m._meta.app_label, m._meta.model_name) for m in django_admin.site._registry)
+    assert ("credentials", "credential") in models and ("audit", "auditevent") in models
+
+    checked = 0
+    for persona, user in personas.items():
+        client = client_for(user)
+        forbidden = everyone - people[persona]
+        urls: list[tuple[str, set[str]]] = [
+            (
+                reverse("credential-pdf", kwargs={"credential_id": own.pk}),
+                {"learner", "admin", "province_admin"},
+            ),
+            (reverse("credential-pdf", kwargs={"credential_id": other.pk}), {"admin"}),
+        ]
+        for app, model in models:
+            key = f"{app}_{model}"
+            if key in NATIONAL_ONLY:
+                allowed = {"admin"}
+            elif key in SUBTREE_LISTS:
+                allowed = {"admin", "province_admin"}
+            elif app in AUTHORING_APPS:
+                allowed = {"admin", "author", "province_admin"}
+            else:
+                allowed = set()  # checked below only for the denial of non-staff personas
+            urls.append((reverse(f"admin:{key}_changelist"), allowed))
+        for cred, allowed in ((own, {"admin", "province_admin"}), (other, {"admin"})):
+            urls.append((reverse("admin:credentials_credential_change", args=[cred.pk]), allowed))
+        for url, allowed in urls:
+            response = client.get(url)
+            checked += 1
+            status = response.status_code
+            assert status < 500, (persona, url, status)
+            if allowed or "/admin/" not in url:
+                assert (status == 200) == (persona in allowed), (persona, url, status)
+            elif persona not in {"admin", "author", "province_admin"}:
+                assert status in DENIED, (persona, url, status)
+            if status == 200 and not url.endswith(".pdf"):
+                body = response.content.decode("utf-8", "replace")
+                for leaked in forbidden:
+                    assert leaked not in body, f"{persona} sees {leaked!r} at {url}"
+        # The public verification page names the holder by design, and nothing else.
+        for cred in (own, other):
+            page = client.get(reverse("verify-credential", kwargs={"credential_id": cred.pk}))
+            assert page.status_code == 200
+            checked += 1
+    assert checked > 10 * len(personas)
