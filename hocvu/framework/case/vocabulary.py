@@ -1,8 +1,9 @@
 """The terms of this CASE 1.1 format: constants, item types, identifiers, addresses.
 
-Everything here is part of the format itself: changing a constant, a type's key or the
-namespace changes every identifier an export carries, so other installations would no longer
-recognise their own items in a package. Nothing here touches the database.
+Everything here is part of the format itself, shared by export and reader. Changing
+``NAMESPACE`` or a type's ``key`` changes the name-based identifiers an export carries, so
+another installation would no longer recognise the item types, grouping and associations of
+an earlier package. Nothing here touches the database.
 """
 
 from __future__ import annotations
