@@ -34,6 +34,7 @@ urlpatterns = [
     path("learn/", include("hocvu.certification.urls")),
     path("", include("hocvu.credentials.urls")),
     path("", include("hocvu.identity.activation_urls")),
+    path("manage/", include("hocvu.campaigns.urls")),
     path("manage/roster/", include("hocvu.roster.urls")),
     path("content/media/<str:name>", content_views.media, name="content-media"),
     path("accounts/", include("django.contrib.auth.urls")),
