@@ -9,6 +9,7 @@ from hocvu.psychometrics import grm, irt, simulate
 from hocvu.psychometrics.calibration import (
     ConvergenceWarning,
     DegenerateItemWarning,
+    ItemCalibrator,
     ItemParameters,
     Priors,
     calibrate,
@@ -70,6 +71,7 @@ __all__ = [
     "ConvergenceWarning",
     "DegenerateItemWarning",
     "ItemBank",
+    "ItemCalibrator",
     "ItemParameters",
     "MasteryState",
     "Priors",

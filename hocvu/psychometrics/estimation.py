@@ -32,17 +32,24 @@ scores. *Psychometrika Monograph Supplement*, 34(4, Pt. 2), No. 17.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal, TypeAlias, TypeVar
+from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from hocvu.psychometrics import grm, irt
+from hocvu.psychometrics._quadrature import (
+    P_FLOOR,
+    Bank,
+    Block,
+    build_design,
+    check_n_quad,
+    log_table,
+    map_blocks,
+    normal_log_weights,
+    posterior_block,
+)
 from hocvu.psychometrics._validation import (
     IntArray,
     check_dichotomous_params,
@@ -56,8 +63,6 @@ from hocvu.psychometrics.irt import FloatArray
 __all__ = ["AbilityEstimate", "AbilityEstimates", "estimate_abilities", "estimate_ability"]
 
 Method = Literal["eap", "map"]
-_T = TypeVar("_T")
-_EPS = 1e-12
 
 
 @dataclass(frozen=True)
@@ -103,161 +108,19 @@ class AbilityEstimates:
 
 
 # --------------------------------------------------------------------------------------
-# Item-parameter handling shared with calibration
+# Item parameters
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Bank:
-    """Validated item parameters: dichotomous (``thresholds is None``) or GRM."""
-
-    a: FloatArray
-    b: FloatArray
-    c: FloatArray
-    grm: bool
-
-    @property
-    def n_items(self) -> int:
-        return int(self.a.size)
-
-    @property
-    def n_categories(self) -> int:
-        return int(self.b.shape[1]) + 1 if self.grm else 2
-
-    def category_probs(self, theta: FloatArray) -> FloatArray:
-        """Category probabilities on ``theta`` of shape ``(Q,)``: shape ``(Q, J, C)``."""
-        if self.grm:
-            return grm.category_prob(theta, self.a, self.b)
-        p1 = irt.prob(theta[:, None], self.a, self.b, self.c)
-        return np.stack([1.0 - p1, p1], axis=-1)
-
-    def item_max_score(self) -> IntArray:
-        if self.grm:
-            return np.asarray((~np.isnan(self.b)).sum(axis=1), dtype=np.int64)
-        return np.ones(self.n_items, dtype=np.int64)
-
-
-def _make_bank(a: ArrayLike, b: ArrayLike, c: ArrayLike | None) -> _Bank:
+def _make_bank(a: ArrayLike, b: ArrayLike, c: ArrayLike | None) -> Bank:
     b_arr = np.asarray(b, dtype=np.float64)
     if b_arr.ndim == 2:
         if c is not None:
             raise ValueError("c is not used by the graded response model (2-D b); pass c=None")
         a_, t_ = check_grm_params(a, b_arr)
-        return _Bank(a_, t_, np.zeros_like(a_), True)
+        return Bank(a_, t_, np.zeros_like(a_), True)
     a_, b_, c_ = check_dichotomous_params(a, b_arr, c)
-    return _Bank(a_, b_, c_, False)
-
-
-def _log_table(bank: _Bank, grid: FloatArray, dtype: type[np.floating]) -> NDArray[np.floating]:
-    """Log category probabilities as a ``(J * C, Q)`` table indexed by ``item * C + score``."""
-    p = np.clip(bank.category_probs(grid), 1e-300, 1.0)  # (Q, J, C)
-    table = np.log(p).reshape(grid.size, -1).T
-    return np.ascontiguousarray(table, dtype=dtype)
-
-
-# --------------------------------------------------------------------------------------
-# Sparse posterior machinery (also used by the EM algorithm in calibration)
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Design:
-    """Responses as row blocks of a persons x codes indicator matrix.
-
-    ``code = item * n_categories + score``; persons are renumbered ``0..n_active-1``
-    (``active`` maps them back). Blocks are sparse CSR matrices; when the data are dense
-    (e.g. complete designs) and small enough they are stored as dense arrays instead,
-    so that the products run in BLAS.
-    """
-
-    blocks: tuple[sp.csr_matrix | NDArray[np.floating], ...]
-    starts: tuple[int, ...]
-    n_active: int
-    active: IntArray
-    n_codes: int
-
-
-def _build_design(
-    person: IntArray,
-    codes: IntArray,
-    n_codes: int,
-    *,
-    n_persons: int | None = None,
-    dtype: type[np.floating] = np.float64,
-    block_size: int = 65536,
-    dense_density: float = 0.1,
-    dense_max_bytes: int = 2**30,
-) -> _Design:
-    n_total = int(person.max()) + 1 if n_persons is None else n_persons
-    counts = np.bincount(person, minlength=n_total)
-    present = counts > 0
-    active = np.flatnonzero(present).astype(np.int64)
-    new_index = np.cumsum(present) - 1
-    rows = new_index[person].astype(np.int32)
-    n_active = int(active.size)
-    full = sp.coo_matrix(
-        (np.ones(rows.size, dtype=dtype), (rows, codes.astype(np.int32))),
-        shape=(n_active, n_codes),
-    ).tocsr()
-    del rows
-    starts = tuple(range(0, n_active, block_size))
-    cells = n_active * n_codes
-    dense = (
-        full.nnz >= dense_density * cells and cells * np.dtype(dtype).itemsize <= dense_max_bytes
-    )
-    blocks: tuple[sp.csr_matrix | NDArray[np.floating], ...]
-    if dense:
-        blocks = tuple(full[s : s + block_size].toarray() for s in starts)
-    else:
-        blocks = tuple(full[s : s + block_size] for s in starts)
-    return _Design(blocks, starts, n_active, active, n_codes)
-
-
-def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
-    cpus = os.cpu_count() or 1
-    wanted = cpus if n_jobs is None or n_jobs <= 0 else n_jobs
-    return max(1, min(wanted, n_tasks))
-
-
-Block: TypeAlias = sp.csr_matrix | NDArray[np.floating]
-
-
-def _map_blocks(
-    fn: Callable[[int, Block], _T], blocks: Sequence[Block], n_jobs: int | None
-) -> list[_T]:
-    """Apply ``fn`` to each block, in threads (sparse products release the GIL).
-
-    Dense blocks run one after the other: their products already use the BLAS threads,
-    and stacking our threads on top of BLAS's oversubscribes the cores.
-    """
-    dense = bool(blocks) and isinstance(blocks[0], np.ndarray)
-    workers = 1 if dense else _n_workers(n_jobs, len(blocks))
-    if workers == 1:
-        return [fn(k, blk) for k, blk in enumerate(blocks)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, range(len(blocks)), blocks))
-
-
-def _posterior_block(
-    block: Block, table: NDArray[np.floating], log_prior: NDArray[np.floating]
-) -> tuple[NDArray[np.floating], FloatArray]:
-    """Posterior weights ``(rows, Q)`` of one block and each row's log marginal likelihood."""
-    w = np.asarray(block @ table)
-    w += log_prior
-    mx = w.max(axis=1, keepdims=True)
-    w -= mx
-    np.exp(w, out=w)
-    total = w.sum(axis=1, keepdims=True)
-    w /= total
-    loglik = np.log(total[:, 0].astype(np.float64)) + mx[:, 0].astype(np.float64)
-    return w, loglik
-
-
-def _normal_log_weights(grid: FloatArray, mean: float, sd: float) -> FloatArray:
-    z = (grid - mean) / sd
-    lw = -0.5 * z * z
-    lw -= np.log(np.exp(lw - lw.max()).sum()) + lw.max()
-    return lw
+    return Bank(a_, b_, c_, False)
 
 
 # --------------------------------------------------------------------------------------
@@ -279,18 +142,17 @@ def _check_method(method: str) -> Method:
 
 
 def _grid(prior_mean: float, prior_sd: float, n_quad: int, span: float = 6.0) -> FloatArray:
-    if n_quad < 5:
-        raise ValueError(f"n_quad must be at least 5; got {n_quad}")
+    check_n_quad(n_quad)
     return prior_mean + prior_sd * np.linspace(-span, span, n_quad)
 
 
 def _obs_derivatives(
-    bank: _Bank, theta: FloatArray, items: IntArray, scores: IntArray
+    bank: Bank, theta: FloatArray, items: IntArray, scores: IntArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per observation: ``log P_x``, its first two theta derivatives, item information."""
     if bank.grm:
         p, d1, d2 = grm.dcategory_dtheta(theta, bank.a[items], bank.b[items], paired=True)
-        info = np.asarray((d1**2 / np.maximum(p, 1e-300)).sum(axis=-1), dtype=np.float64)
+        info = np.asarray((d1**2 / np.maximum(p, P_FLOOR)).sum(axis=-1), dtype=np.float64)
         idx = scores[:, None]
         px = np.take_along_axis(p, idx, axis=1)[:, 0]
         dx = np.take_along_axis(d1, idx, axis=1)[:, 0]
@@ -303,12 +165,12 @@ def _obs_derivatives(
         dx = np.where(right, dp, -dp)
         d2x = np.where(right, d2p, -d2p)
         info = irt.information(theta, a, b, c)
-    px = np.clip(px, 1e-300, 1.0)
+    px = np.clip(px, P_FLOOR, 1.0)
     g = dx / px
     return np.log(px), g, d2x / px - g * g, info
 
 
-def _validate_single(responses: ArrayLike, bank: _Bank) -> tuple[IntArray, IntArray]:
+def _validate_single(responses: ArrayLike, bank: Bank) -> tuple[IntArray, IntArray]:
     x = np.asarray(responses)
     if x.ndim != 1:
         raise ValueError(f"responses must be one-dimensional; got shape {x.shape}")
@@ -392,7 +254,7 @@ def estimate_ability(
         ll = grm.log_likelihood(grid, scores, bank.a, bank.b)
     else:
         ll = irt.log_likelihood(grid, scores, bank.a, bank.b, bank.c)
-    lp = ll + _normal_log_weights(grid, mu, sd)
+    lp = ll + normal_log_weights(grid, mu, sd)
     w = np.exp(lp - lp.max())
     w /= w.sum()
     eap = float(w @ grid)
@@ -415,7 +277,7 @@ def estimate_ability(
 
 
 def _map_newton(
-    bank: _Bank,
+    bank: Bank,
     start: FloatArray,
     rows: IntArray,
     items: IntArray,
@@ -540,18 +402,18 @@ def estimate_abilities(
         raise ValueError(f"person index {p.max()} is out of range for n_persons={total}")
 
     n_cat = bank.n_categories
-    design = _build_design(p, i * n_cat + s, bank.n_items * n_cat, n_persons=total)
+    design = build_design(p, i * n_cat + s, bank.n_items * n_cat, n_persons=total)
     grid = _grid(mu, sd, n_quad)
-    table = _log_table(bank, grid, np.float64)
-    log_prior = _normal_log_weights(grid, mu, sd)
+    table = log_table(bank, grid, np.float64)
+    log_prior = normal_log_weights(grid, mu, sd)
 
     def eap_block(_k: int, block: Block) -> tuple[FloatArray, FloatArray]:
-        w, _ = _posterior_block(block, table, log_prior)
+        w, _ = posterior_block(block, table, log_prior)
         m = w @ grid
         v = w @ (grid * grid) - m * m
         return m, np.sqrt(np.maximum(v, 0.0))
 
-    parts = _map_blocks(eap_block, design.blocks, n_jobs)
+    parts = map_blocks(eap_block, design.blocks, n_jobs)
     eap = np.concatenate([m for m, _ in parts])
     eap_sd = np.concatenate([v for _, v in parts])
 

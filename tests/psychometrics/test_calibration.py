@@ -11,15 +11,18 @@ import numpy as np
 import pytest
 
 from hocvu.psychometrics import irt
-from hocvu.psychometrics.calibration import (
-    ConvergenceWarning,
-    DegenerateItemWarning,
-    Priors,
+from hocvu.psychometrics._em_items import (
     _from_working,
     _gradient_and_fisher,
     _objective,
     _spec,
     _to_working,
+)
+from hocvu.psychometrics.calibration import (
+    ConvergenceWarning,
+    DegenerateItemWarning,
+    ItemCalibrator,
+    Priors,
     calibrate,
 )
 from hocvu.psychometrics.simulate import (
@@ -267,3 +270,40 @@ def test_bad_input_raises_clear_value_error(args, kwargs, message):
         warnings.simplefilter("ignore", DegenerateItemWarning)
         with pytest.raises(ValueError, match=message):
             calibrate(*args, **kwargs)
+
+
+def test_estimator_fit_sets_learned_attributes_and_equals_calibrate(data_2pl):
+    _, x = data_2pl
+    triples = to_triples(x)
+    est = ItemCalibrator("2pl", n_quad=31)
+    assert not hasattr(est, "a_")  # the constructor only stores settings
+    with pytest.raises(AttributeError, match="not fitted"):
+        est.item_parameters()
+    assert est.fit(*triples) is est
+    ref = calibrate(*triples, n_quad=31)
+    got = est.item_parameters()
+    for name in ("a", "b", "c", "se_a", "se_b", "se_c", "n_responses"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(ref, name))
+        np.testing.assert_array_equal(getattr(est, name + "_"), getattr(ref, name))
+    assert (est.n_iter_, est.converged_, est.loglik_, est.history_) == (
+        ref.n_iter,
+        ref.converged,
+        ref.loglik,
+        ref.history,
+    )
+    assert est.model_ == "2pl" and est.latent_mean_ == 0.0 and est.latent_sd_ == 1.0
+
+
+def test_estimator_warnings_point_at_the_caller(data_2pl):
+    _, x = data_2pl
+    p, i, s = to_triples(x)
+    for run in (
+        lambda: calibrate(p, i, s, n_items=x.shape[1] + 1, max_iter=2),
+        lambda: ItemCalibrator(max_iter=2).fit(p, i, s, n_items=x.shape[1] + 1),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run()
+        kinds = {w.category for w in caught}
+        assert kinds == {DegenerateItemWarning, ConvergenceWarning}
+        assert {w.filename for w in caught} == {__file__}
