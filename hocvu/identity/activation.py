@@ -196,7 +196,9 @@ def activate(token: str, password: str) -> User:
     with transaction.atomic():
         row = check_token(token)
         row = (
-            ActivationToken.objects.select_for_update().select_related("user__unit").get(pk=row.pk)
+            ActivationToken.objects.select_for_update(of=("self",))
+            .select_related("user__unit")
+            .get(pk=row.pk)
         )
         return _complete(_usable(row), password)
 
@@ -209,7 +211,7 @@ def activate_with_code(username: str, code: str, password: str) -> User:
     """
     with transaction.atomic():
         row = (
-            ActivationToken.objects.select_for_update()
+            ActivationToken.objects.select_for_update(of=("self",))
             .select_related("user__unit")
             .filter(user__username=(username or "").strip()[:150], used_at__isnull=True)
             .filter(revoked_at__isnull=True)
@@ -229,7 +231,9 @@ def activate_with_code(username: str, code: str, password: str) -> User:
         raise ActivationError("unknown")
     with transaction.atomic():
         row = (
-            ActivationToken.objects.select_for_update().select_related("user__unit").get(pk=row.pk)
+            ActivationToken.objects.select_for_update(of=("self",))
+            .select_related("user__unit")
+            .get(pk=row.pk)
         )
         return _complete(_usable(row), password)
 
