@@ -17,6 +17,7 @@ from django.db import transaction
 from hocvu.audit import crypto
 from hocvu.identity.models import Gender, Role, RoleAssignment, User
 from hocvu.identity.services import NATIONAL_ID_CONTEXT, normalize_national_id
+from hocvu.identity.signals import people_changed
 
 _BATCH = 2000
 
@@ -81,6 +82,7 @@ def bulk_create_people(
             user.pk = ids[user.username]
     if role is not None:
         bulk_assign_role([(user.pk, user.unit_id) for user in created if user.unit_id], role)
+    people_changed.send(sender=User, user_ids=[user.pk for user in created])
     return created
 
 
@@ -103,7 +105,9 @@ def bulk_update_people(changes: Sequence[tuple[int, PersonData]]) -> int:
         )
         for pk, data in changes
     ]
-    return User.objects.bulk_update(users, fields, batch_size=_BATCH)
+    count = User.objects.bulk_update(users, fields, batch_size=_BATCH)
+    people_changed.send(sender=User, user_ids=[pk for pk, _data in changes])
+    return count
 
 
 def bulk_assign_role(pairs: Sequence[tuple[int, int]], role: str) -> None:
