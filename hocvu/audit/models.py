@@ -27,6 +27,9 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     unit_path = models.CharField(_("unit path"), max_length=255, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
+    # The chain this event belongs to: one per actor ("a<id>"), "system" for events without
+    # one; NULL for the events written before streams existed (one platform-wide chain).
+    stream = models.CharField(_("stream"), max_length=40, null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -34,6 +37,7 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["seq"]
+        indexes = [models.Index(fields=["stream", "seq"], name="audit_stream_seq")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"

@@ -1,4 +1,11 @@
-"""Writing and checking the audit log."""
+"""Writing and checking the audit log.
+
+The log is a set of hash chains, one per stream: each actor's events form one chain
+(``a<id>``), events without an actor another (``system``). A writer locks only its own
+stream, so learners starting and finishing tests at the same minute never wait on each
+other; the events written before streams existed form one platform-wide chain (stream
+NULL) and still verify as such.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,18 @@ from django.utils import timezone
 from hocvu.audit.models import AuditEvent
 
 GENESIS = "0" * 64
-# Any constant works; it only has to be the same for every writer of the chain.
-_LOCK_KEY = 0x686F6376
+SYSTEM_STREAM = "system"
+
+
+def stream_of(actor: Any) -> str:
+    """The chain an event by ``actor`` (a user or None) is appended to."""
+    pk = getattr(actor, "pk", None) if getattr(actor, "is_authenticated", False) else None
+    return SYSTEM_STREAM if pk is None else f"a{pk}"
+
+
+def _lock_key(stream: str) -> int:
+    # A signed 64-bit advisory lock key per stream; a collision only makes two streams wait.
+    return int.from_bytes(hashlib.sha256(f"audit:{stream}".encode()).digest()[:8], signed=True)
 
 
 def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -22,7 +39,7 @@ def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def _fields(event: AuditEvent) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "at": event.at.isoformat(),
         "actor": event.actor_id,
         "action": event.action,
@@ -31,6 +48,9 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
         "unit_path": event.unit_path,
         "data": event.data,
     }
+    if event.stream is not None:  # the hash binds the event to its chain
+        fields["stream"] = event.stream
+    return fields
 
 
 def record(
@@ -47,15 +67,23 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
+    stream = stream_of(actor)
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Serialize writers so two events never chain to the same predecessor.
+            # Serialize the writers of one stream so two events never chain to the same
+            # predecessor; other streams go on (SQLite serializes every writer anyway).
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-seq").values_list("hash", flat=True).first()
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(stream)])
+        last = (
+            AuditEvent.objects.filter(stream=stream)
+            .order_by("-seq")
+            .values_list("hash", flat=True)
+            .first()
+        )
         event = AuditEvent(
             at=timezone.now(),
             actor=actor if getattr(actor, "is_authenticated", False) else None,
+            stream=stream,
             action=action,
             object_type=object_type,
             object_id=object_id,
@@ -69,10 +97,24 @@ def record(
 
 
 def verify_chain() -> int | None:
-    """Return the ``seq`` of the first event whose hash does not check, or None if all do."""
+    """Return the lowest ``seq`` of an event whose hash does not check, or None if all do.
+
+    Each stream is checked on its own, in ``seq`` order; a deleted or altered event breaks
+    its successor in the same stream.
+    """
+    broken: list[int] = []
+    current: object = object()  # no stream yet
     prev = GENESIS
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+    failed = False
+    events = AuditEvent.objects.order_by("stream", "seq").iterator(chunk_size=2000)
+    for event in events:
+        if event.stream != current:
+            current, prev, failed = event.stream, GENESIS, False
+        if failed:
+            continue
         if event.prev_hash != prev or event.hash != _digest(prev, _fields(event)):
-            return event.seq
+            broken.append(event.seq)
+            failed = True  # the first break of a stream is the one to report
+            continue
         prev = event.hash
-    return None
+    return min(broken) if broken else None
