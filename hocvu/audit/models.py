@@ -29,7 +29,9 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("details"), default=dict, blank=True)
     # The chain this event belongs to: one per actor ("a<id>"), "system" for events without
     # one; NULL for the events written before streams existed (one platform-wide chain).
-    stream = models.CharField(_("stream"), max_length=40, null=True, blank=True)
+    # NULL, not "": a nullable column is added in place on SQLite, where a table rebuild
+    # would drop the append-only trigger.
+    stream = models.CharField(_("stream"), max_length=40, null=True, blank=True)  # noqa: DJ001
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

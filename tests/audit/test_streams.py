@@ -98,7 +98,7 @@ def test_the_chain_verifies_after_concurrent_writes() -> None:
                 actor = None if i % 3 == 0 else people[k % len(people)]
                 with transaction.atomic():
                     record("test.concurrent", actor=actor, object_type="t", object_id=f"{k}-{i}")
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
             connections.close_all()
