@@ -223,10 +223,11 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     initial: dict[str, Any] = {}
     unit_id = request.GET.get("unit", "")
-    if unit_id.isdigit():
-        unit = access.units_for(request.user, "unit.manage").filter(pk=int(unit_id)).first()
-        if unit is not None:
-            initial["unit_code"] = unit.code
+    if unit_id:
+        unit = access.unit_for(
+            request.user, int(unit_id) if unit_id.isdigit() else -1, "unit.manage"
+        )
+        initial["unit_code"] = unit.code
     form = CampaignForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
