@@ -174,6 +174,7 @@ INSTALLED_APPS = [
     "hocvu.learning",
     "hocvu.credentials",
     "hocvu.certification",
+    "hocvu.mentoring",
     "hocvu.roster",
     "hocvu.campaigns",
 ]

@@ -32,6 +32,7 @@ urlpatterns = [
     path("me/", identity_views.my_profile, name="me"),
     path("learn/", include("hocvu.learning.urls")),
     path("learn/", include("hocvu.certification.urls")),
+    path("learn/", include("hocvu.mentoring.urls")),
     path("", include("hocvu.credentials.urls")),
     path("", include("hocvu.identity.activation_urls")),
     path("manage/", include("hocvu.campaigns.urls")),
