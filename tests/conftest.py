@@ -120,6 +120,8 @@ class World:
     lesson: Any = None
     items: Any = None
     attempt: Any = None
+    achievement: Any = None
+    achievements: Any = None
 
     def personas(self) -> dict[str, Any]:
         return {

@@ -49,15 +49,15 @@ from django_tasks import task
 
 from hocvu.credentials.models import Credential, EidOutbox, OutboxStatus
 from hocvu.messaging import outbox
-from hocvu.messaging.outbox import (  # noqa: F401 - the e-ID push's schedule is the shared one
-    BASE_DELAY,
-    JITTER,
-    LEASE,
-    MAX_ATTEMPTS,
-    MAX_DELAY,
-    DeliveryError,
-    backoff,
-)
+
+# The e-ID push's schedule is the shared one, re-exported (``X as X``) under its old names.
+from hocvu.messaging.outbox import BASE_DELAY as BASE_DELAY
+from hocvu.messaging.outbox import JITTER as JITTER
+from hocvu.messaging.outbox import LEASE as LEASE
+from hocvu.messaging.outbox import MAX_ATTEMPTS as MAX_ATTEMPTS
+from hocvu.messaging.outbox import MAX_DELAY as MAX_DELAY
+from hocvu.messaging.outbox import DeliveryError
+from hocvu.messaging.outbox import backoff as backoff
 
 logger = logging.getLogger(__name__)
 

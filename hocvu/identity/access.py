@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -147,5 +147,5 @@ def record_for(
     """One record of :func:`records_for`, or 404 when it does not exist or is out of scope."""
     try:
         return records_for(user, queryset, permission, owner=owner).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("not found") from None

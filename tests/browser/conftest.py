@@ -14,16 +14,18 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
+from playwright.sync_api import Page, ViewportSize
+from pytest_django.live_server_helper import LiveServer
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 # Viewports every main page is photographed at.
-VIEWPORTS: dict[str, dict[str, int]] = {
+VIEWPORTS: dict[str, ViewportSize] = {
     "phone": {"width": 390, "height": 844},
     "desktop": {"width": 1366, "height": 900},
 }
@@ -31,6 +33,12 @@ VIEWPORTS: dict[str, dict[str, int]] = {
 # The header's background comes from the stylesheet (var(--soft)); without it the header
 # would be transparent. Checking it proves the CSS was served and applied.
 STYLED_HEADER_BACKGROUND = "rgb(246, 248, 250)"
+
+
+class Shoot(Protocol):
+    """The ``shoot`` fixture: check the page is styled, then photograph it at every size."""
+
+    def __call__(self, name: str, *, styled: bool = True) -> None: ...
 
 
 def _chromium_path() -> str | None:
@@ -89,13 +97,13 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture
-def site(live_server: Any, world: Any) -> Any:
+def site(live_server: LiveServer, world: World) -> str:
     """The live server's base URL, with the personas of ``world`` in its database."""
     return live_server.url
 
 
 @pytest.fixture
-def login(page: Any, site: str) -> Callable[[str], None]:
+def login(page: Page, site: str) -> Callable[[str], None]:
     """Log ``username`` in through the login form; return once the home page has loaded."""
 
     def _login(username: str) -> None:
@@ -117,7 +125,7 @@ def screenshot_dir(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture
-def shoot(page: Any, screenshot_dir: Path) -> Callable[[str], None]:
+def shoot(page: Page, screenshot_dir: Path) -> Shoot:
     """Check the page is styled, then save full-page shots at the phone and desktop sizes."""
 
     def _shoot(name: str, *, styled: bool = True) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Shoot
 
 pytestmark = pytest.mark.browser
 
 
 def test_overview_to_competence_levels_and_prerequisite(
-    page: Any, site: str, shoot: Callable
+    page: Page, site: str, shoot: Shoot
 ) -> None:
     page.goto(f"{site}/")
     nav_framework = page.locator("nav.main a[href='/framework/']")
@@ -55,12 +54,12 @@ def test_overview_to_competence_levels_and_prerequisite(
     expect(page).to_have_url(f"{site}/framework/")
 
 
-def test_unknown_competence_is_not_found(page: Any, site: str) -> None:
+def test_unknown_competence_is_not_found(page: Page, site: str) -> None:
     response = page.goto(f"{site}/framework/competences/9.9/")
     assert response is not None and response.status == 404
 
 
-def test_role_profile_matrix_and_one_profile(page: Any, site: str, shoot: Callable) -> None:
+def test_role_profile_matrix_and_one_profile(page: Page, site: str, shoot: Shoot) -> None:
     page.goto(f"{site}/")
     nav_roles = page.locator("nav.main a[href='/framework/roles/']")
     expect(nav_roles).to_have_text("Hồ sơ vai trò")

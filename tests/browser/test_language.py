@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import Shoot
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -17,7 +15,7 @@ NAV_FRAMEWORK = "nav.main a[href='/framework/']"
 
 
 def test_switch_to_english_and_back_persists_across_pages(
-    page: Any, site: str, shoot: Callable
+    page: Page, site: str, shoot: Shoot
 ) -> None:
     html = page.locator("html")
     main = page.locator("main")
@@ -64,7 +62,7 @@ def test_switch_to_english_and_back_persists_across_pages(
     expect(main.locator("h1")).to_have_text("Khung thử")
 
 
-def test_english_choice_survives_logging_in(page: Any, site: str, shoot: Callable) -> None:
+def test_english_choice_survives_logging_in(page: Page, site: str, shoot: Shoot) -> None:
     page.goto(f"{site}/")
     page.click(SWITCH)
     expect(page.locator("html")).to_have_attribute("lang", "en")

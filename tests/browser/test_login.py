@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import Shoot
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 LOGOUT_BUTTON = "header form[action='/accounts/logout/'] button"
 
 
-def test_anonymous_home_invites_to_log_in(page: Any, site: str, shoot: Callable) -> None:
+def test_anonymous_home_invites_to_log_in(page: Page, site: str, shoot: Shoot) -> None:
     page.goto(f"{site}/")
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("header.top a.button")).to_have_text("Đăng nhập")
@@ -25,7 +25,7 @@ def test_anonymous_home_invites_to_log_in(page: Any, site: str, shoot: Callable)
     shoot("home-anonymous")
 
 
-def test_wrong_password_shows_an_error(page: Any, site: str, shoot: Callable) -> None:
+def test_wrong_password_shows_an_error(page: Page, site: str, shoot: Shoot) -> None:
     page.goto(f"{site}/")
     page.click("header.top a.button")
     expect(page).to_have_url(f"{site}/accounts/login/")
@@ -45,7 +45,7 @@ def test_wrong_password_shows_an_error(page: Any, site: str, shoot: Callable) ->
 
 
 def test_login_lands_on_home_with_name_then_logout(
-    page: Any, site: str, login: Callable[[str], None], shoot: Callable
+    page: Page, site: str, login: Callable[[str], None], shoot: Shoot
 ) -> None:
     login("learner")
 
@@ -69,7 +69,7 @@ def test_login_lands_on_home_with_name_then_logout(
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/units/$"))
 
 
-def test_login_returns_to_the_page_asked_for(page: Any, site: str) -> None:
+def test_login_returns_to_the_page_asked_for(page: Page, site: str) -> None:
     page.goto(f"{site}/me/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/me/$"))
     page.fill("#id_username", "manager_a")

@@ -11,20 +11,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Shoot
+from tests.conftest import World
 
 pytestmark = pytest.mark.browser
 
 IMAGE = "a2-phishing-email.svg"
 
 
-def wait_for_worker(page: Any) -> None:
+def wait_for_worker(page: Page) -> None:
     """Wait until the service worker is active and controls the page."""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
 
 
-def choose(page: Any, item: Any, right: bool) -> str:
+def choose(page: Page, item: Any, right: bool) -> str:
     """Pick an answer on the card of ``item``, submit it, return the form's answer_id."""
     card = page.locator(f"#q-{item.uid}")
     choice = item.answer[0] if right else (item.answer[0] + 1) % len(item.options)
@@ -35,7 +38,7 @@ def choose(page: Any, item: Any, right: bool) -> str:
 
 
 def test_practice_offline_then_sync_exactly_once(
-    page: Any, site: str, world: Any, login: Callable[[str], None], shoot: Callable
+    page: Page, site: str, world: World, login: Callable[[str], None], shoot: Shoot
 ) -> None:
     from hocvu.assessment.models import Response
 
@@ -135,7 +138,7 @@ def test_practice_offline_then_sync_exactly_once(
 
 
 def test_logout_forgets_the_learners_pages(
-    page: Any, site: str, world: Any, login: Callable[[str], None]
+    page: Page, site: str, world: World, login: Callable[[str], None]
 ) -> None:
     login("learner")
     wait_for_worker(page)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Shoot
+from tests.conftest import World
 
 pytestmark = pytest.mark.browser
 
 
 def test_province_manager_walks_units_people_and_a_person(
-    page: Any, site: str, world: Any, login: Callable[[str], None], shoot: Callable
+    page: Page, site: str, world: World, login: Callable[[str], None], shoot: Shoot
 ) -> None:
     login("province_manager")
     page.locator("nav.main a[href='/units/']").click()
@@ -55,7 +57,7 @@ def test_province_manager_walks_units_people_and_a_person(
 
 
 def test_commune_manager_gets_not_found_for_another_commune(
-    page: Any, site: str, world: Any, login: Callable[[str], None], shoot: Callable
+    page: Page, site: str, world: World, login: Callable[[str], None], shoot: Shoot
 ) -> None:
     login("manager_a")
     page.locator("nav.main a[href='/units/']").click()

@@ -91,8 +91,8 @@ def test_an_author_drafts_previews_and_publishes_and_progress_survives(world: Wo
 
     # Published and archived revisions are read-only.
     for revision in (draft, first):
-        page = author.get(f"/admin/content/lessonrevision/{revision.pk}/change/").content
-        assert b'name="_save"' not in page and b'name="_publish"' not in page
+        change = author.get(f"/admin/content/lessonrevision/{revision.pk}/change/").content
+        assert b'name="_save"' not in change and b'name="_publish"' not in change
         refused = author.post(
             f"/admin/content/lessonrevision/{revision.pk}/change/", {**form, "body": "x"}
         )

@@ -15,6 +15,7 @@ import random
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -73,7 +74,9 @@ def standin_process() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def call(base: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+def call(
+    base: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(  # noqa: S310 - the local stand-in
         base + path, data=data, method="GET" if body is None else "POST", headers=headers or {}
@@ -358,7 +361,7 @@ def test_the_stand_in_honours_idempotency_keys(standin_process: str) -> None:
     import base64
 
     basic = base64.b64encode(
-        f"{urllib.request.quote(CLIENT_ID)}:{urllib.request.quote(CLIENT_SECRET)}".encode()
+        f"{urllib.parse.quote(CLIENT_ID)}:{urllib.parse.quote(CLIENT_SECRET)}".encode()
     ).decode()
     request = urllib.request.Request(  # noqa: S310 - the local stand-in
         base + "/oauth/token",
@@ -396,7 +399,7 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 def _low(n: int) -> timedelta:
-    full = min(eid.BASE_DELAY * 2 ** (n - 1), eid.MAX_DELAY)
+    full: timedelta = min(eid.BASE_DELAY * 2 ** (n - 1), eid.MAX_DELAY)
     return full * eid.JITTER
 
 

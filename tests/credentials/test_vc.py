@@ -69,7 +69,9 @@ def _jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
 
 
 def _jwt_join(header: dict[str, Any], payload: dict[str, Any], signature: str) -> str:
-    enc = lambda v: b64url_encode(json.dumps(v, ensure_ascii=False).encode())  # noqa: E731
+    def enc(v: dict[str, Any]) -> str:
+        return b64url_encode(json.dumps(v, ensure_ascii=False).encode())
+
     return f"{enc(header)}.{enc(payload)}.{signature}"
 
 
@@ -189,6 +191,7 @@ def test_garbage_and_unknown_ids(issued: Any) -> None:
     from hocvu.credentials import services
 
     assert services.verify("00000000-0000-4000-8000-000000000000").status == "not_found"
+    junk: object
     for junk in ("", "hello", "{not json", b"\x00\xff\xfe", b"%PDF-1.4 garbage", [], 42):
         assert services.verify(junk).status == "invalid", junk  # type: ignore[arg-type]
 

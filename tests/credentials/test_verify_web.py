@@ -47,7 +47,7 @@ def client_for(user: Any = None) -> Client:
 
 
 def page_status(response: Any) -> str:
-    body = response.content.decode()
+    body: str = response.content.decode()
     marker = 'data-status="'
     assert marker in body, body[:500]
     return body.split(marker, 1)[1].split('"', 1)[0]
