@@ -263,22 +263,36 @@ def rebuild_unit_days_fast() -> int:
         if len(path) > Unit.SEGMENT:
             parent[i] = index.get(path[: -Unit.SEGMENT], -1)
     fields = ["since", "activated_on", "placed_on", "learning_on", "at_target_on", "certified_on"]
-    paths: list[str] = []
-    days: list[list[int]] = [[] for _ in fields]
-    for row in (
-        PersonStatus.objects.filter(counted=True)
-        .values_list("unit_path", *fields)
-        .iterator(chunk_size=20000)
-    ):
-        paths.append(row[0])
-        for k, value in enumerate(row[1:]):
-            days[k].append(value.toordinal() if value is not None else -1)
+    # Read in chunks straight into integer arrays: a million rows stay ~30 MB.
+    unit_parts: list[Any] = []
+    day_parts: list[Any] = []
+    chunk: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        unit_parts.append(np.array([index.get(r[0], -1) for r in chunk], dtype=np.int64))
+        day_parts.append(
+            np.array(
+                [[d.toordinal() if d is not None else -1 for d in r[1:]] for r in chunk],
+                dtype=np.int64,
+            ).reshape(-1, len(fields))
+        )
+        chunk.clear()
+
+    rows_in = PersonStatus.objects.filter(counted=True).values_list("unit_path", *fields)
+    for row in rows_in.iterator(chunk_size=20000):
+        chunk.append(row)
+        if len(chunk) >= 20000:
+            flush()
+    if chunk:
+        flush()
     with transaction.atomic():
         UnitDay.objects.all().delete()
-        if not paths:
+        if not unit_parts:
             return 0
-        person_unit = np.array([index.get(p, -1) for p in paths], dtype=np.int64)
-        ordinals = np.array(days, dtype=np.int64)  # measures x people
+        person_unit = np.concatenate(unit_parts)
+        ordinals = np.concatenate(day_parts).T.copy()  # measures x people
+        if not (ordinals >= 0).any():
+            return 0
         first = int(ordinals[ordinals >= 0].min())
         last = int(ordinals.max())
         n_days = last - first + 1
