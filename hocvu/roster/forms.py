@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hocvu.identity import access
 from hocvu.organizations.models import Unit
@@ -14,7 +15,7 @@ from hocvu.roster.services import PERMISSION
 
 
 class UploadForm(forms.Form):
-    unit = forms.CharField(label=_("Unit code"), max_length=64)
+    unit = forms.CharField(label=pgettext_lazy("roster", "Unit code"), max_length=64)
     file = forms.FileField(
         label=_("Roster file (.xlsx or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.txt"}),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_noop as _
 
 MESSAGES: dict[str, str] = {
@@ -94,10 +95,10 @@ MESSAGES: dict[str, str] = {
 }
 
 # Words placed into messages, translated with them.
-WORDS: dict[str, str] = {
-    "male": _("male"),
-    "female": _("female"),
-    "other": _("other"),
+WORDS: dict[str, Promise] = {
+    "male": pgettext_lazy("roster", "male"),
+    "female": pgettext_lazy("roster", "female"),
+    "other": pgettext_lazy("roster", "other"),
 }
 
 
@@ -105,7 +106,7 @@ def render(code: str, params: dict[str, Any]) -> str:
     """The message for ``code`` in the active language."""
     text = gettext(MESSAGES[code])
     values = {
-        key: gettext(WORDS[value]) if isinstance(value, str) and value in WORDS else value
+        key: str(WORDS[value]) if isinstance(value, str) and value in WORDS else value
         for key, value in params.items()
     }
     try:

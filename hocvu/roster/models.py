@@ -10,28 +10,29 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ImportStatus(models.TextChoices):
     INVALID = "invalid", _("Has errors")
     PREVIEW = "preview", _("Ready to import")
-    COMMITTED = "committed", _("Imported")
+    COMMITTED = "committed", pgettext_lazy("roster", "Imported")
     EXPIRED = "expired", _("Expired")
 
 
 class Level(models.TextChoices):
-    ERROR = "error", _("Error")
-    WARNING = "warning", _("Warning")
+    ERROR = "error", pgettext_lazy("roster", "Error")
+    WARNING = "warning", pgettext_lazy("roster", "Warning")
     DUPLICATE = "duplicate", _("Possible duplicate")
 
 
 class RowStatus(models.TextChoices):
-    OK = "ok", _("New")
+    OK = "ok", pgettext_lazy("roster", "New")
     WARNING = "warning", _("New, normalised")
     UNCHANGED = "unchanged", _("Already stored, unchanged")
     DUPLICATE = "duplicate", _("Needs a decision")
-    ERROR = "error", _("Error")
-    SKIPPED = "skipped", _("Skipped")
+    ERROR = "error", pgettext_lazy("roster", "Error")
+    SKIPPED = "skipped", pgettext_lazy("roster", "Skipped")
 
 
 class Decision(models.TextChoices):
@@ -51,7 +52,7 @@ class RosterImport(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     committed_at = models.DateTimeField(null=True, blank=True)
-    file_name = models.CharField(_("file name"), max_length=255)
+    file_name = models.CharField(pgettext_lazy("roster", "file name"), max_length=255)
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=ImportStatus.choices)
@@ -141,11 +142,11 @@ class Contact(models.Model):
     person = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact"
     )
-    phone = models.CharField(_("mobile phone"), max_length=16, blank=True)
+    phone = models.CharField(pgettext_lazy("roster", "mobile phone"), max_length=16, blank=True)
 
     class Meta:
-        verbose_name = _("contact")
-        verbose_name_plural = _("contacts")
+        verbose_name = pgettext_lazy("roster", "contact")
+        verbose_name_plural = pgettext_lazy("roster", "contacts")
 
     def __str__(self) -> str:
         return self.phone
