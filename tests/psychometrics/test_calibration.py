@@ -5,10 +5,14 @@ the stated design (checked against the reported standard errors), so they fail o
 real bias but not on sampling noise.
 """
 
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
+from numpy.typing import ArrayLike, NDArray
 
 from hocvu.psychometrics import irt
 from hocvu.psychometrics._em_items import (
@@ -25,6 +29,7 @@ from hocvu.psychometrics.calibration import (
     Priors,
     calibrate,
 )
+from hocvu.psychometrics.irt import FloatArray
 from hocvu.psychometrics.simulate import (
     SimulatedBank,
     simulate_bank,
@@ -33,20 +38,23 @@ from hocvu.psychometrics.simulate import (
     to_triples,
 )
 
+#: The shared 2PL data set: the simulated bank and its complete persons x items 0/1 matrix.
+Data = tuple[SimulatedBank, NDArray[np.int8]]
 
-def rmse(x, y):
+
+def rmse(x: ArrayLike, y: ArrayLike) -> float:
     return float(np.sqrt(np.mean((np.asarray(x) - np.asarray(y)) ** 2)))
 
 
 @pytest.fixture(scope="module")
-def data_2pl():
+def data_2pl() -> Data:
     rng = np.random.default_rng(2024)
     bank = simulate_bank(20, rng=rng)
     x = simulate_responses(rng.standard_normal(2000), bank, rng=rng)
     return bank, x
 
 
-def test_2pl_recovery_complete_data(data_2pl):
+def test_2pl_recovery_complete_data(data_2pl: Data) -> None:
     # 2,000 persons x 20 items: RMSE(b) < 0.15, RMSE(a) < 0.2.
     bank, x = data_2pl
     est = calibrate(*to_triples(x))
@@ -61,7 +69,7 @@ def test_2pl_recovery_complete_data(data_2pl):
     assert np.all(np.diff(est.history) > -1e-6)
 
 
-def test_2pl_recovery_sparse_data():
+def test_2pl_recovery_sparse_data() -> None:
     # 6,000 persons each see 15 of 60 items (1,500 responses per item).
     rng = np.random.default_rng(7)
     bank = simulate_bank(60, rng=rng)
@@ -72,7 +80,7 @@ def test_2pl_recovery_sparse_data():
     assert rmse(est.a, bank.a) < 0.15
 
 
-def test_3pl_recovery_with_priors():
+def test_3pl_recovery_with_priors() -> None:
     # 4,000 persons x 30 items (log a ~ N(0.2, 0.25^2), c ~ Beta(5, 17)). The 3PL is
     # weakly identified: over seeds RMSE(b) is 0.12-0.27, RMSE(a) 0.12-0.19 and RMSE(c)
     # 0.04-0.07, matching the reported standard errors; the bounds leave headroom.
@@ -88,7 +96,7 @@ def test_3pl_recovery_with_priors():
     assert np.all((est.c > 0) & (est.c < 0.5)) and np.all(est.se_c > 0)
 
 
-def test_rasch_is_the_2pl_with_common_unit_slope():
+def test_rasch_is_the_2pl_with_common_unit_slope() -> None:
     rng = np.random.default_rng(9)
     bank = simulate_bank(15, "rasch", rng=rng)
     assert np.all(bank.a == 1)
@@ -106,7 +114,7 @@ def test_rasch_is_the_2pl_with_common_unit_slope():
     assert free.loglik >= rasch.loglik - 1e-6  # nested models
 
 
-def test_fixed_parameter_calibration_puts_pilot_items_on_operational_scale():
+def test_fixed_parameter_calibration_puts_pilot_items_on_operational_scale() -> None:
     # Operational items (known parameters) anchor the scale; the sample comes from a
     # population with mean 0.5 and SD 1.2 on that scale. Each person answers 20 of 30
     # anchors and 5 of 12 pilot items.
@@ -136,7 +144,7 @@ def test_fixed_parameter_calibration_puts_pilot_items_on_operational_scale():
     assert rmse(free.b[30:], bank.b[30:]) > 0.3
 
 
-def test_m_step_gradient_matches_finite_differences():
+def test_m_step_gradient_matches_finite_differences() -> None:
     rng = np.random.default_rng(1)
     grid = np.linspace(-5, 5, 41)
     spec = _spec("3pl", 2)
@@ -156,7 +164,7 @@ def test_m_step_gradient_matches_finite_differences():
     np.testing.assert_allclose(obj, _objective(xi, r, grid, spec, free, priors))
 
 
-def _marginal_loglik(x, a, b, grid):
+def _marginal_loglik(x: FloatArray, a: FloatArray, b: FloatArray, grid: FloatArray) -> float:
     """Brute-force marginal log-likelihood of a complete 0/1 matrix on the EM grid."""
     lw = -0.5 * grid**2
     lw -= np.log(np.exp(lw).sum())
@@ -166,17 +174,17 @@ def _marginal_loglik(x, a, b, grid):
     return float(np.sum(np.log(np.exp(ll - m).sum(axis=1)) + m[:, 0]))
 
 
-def test_standard_errors_equal_inverse_observed_information(data_2pl):
+def test_standard_errors_equal_inverse_observed_information(data_2pl: Data) -> None:
     # Louis's identity gives the exact Hessian of the marginal log-likelihood; compare
     # one item's block with a finite-difference Hessian (no prior, so nothing else
     # enters the information).
-    _, x = data_2pl
-    x = x[:600, :8].astype(float)
+    _, responses = data_2pl
+    x = responses[:600, :8].astype(float)
     est = calibrate(*to_triples(x.astype(int)), priors=Priors(log_a_sd=None), tol=1e-7)
     grid = np.linspace(-5, 5, 41)
     j, h = 3, 1e-3
 
-    def f(da, db):
+    def f(da: float, db: float) -> float:
         a, b = est.a.copy(), est.b.copy()
         a[j] += da
         b[j] += db
@@ -192,7 +200,7 @@ def test_standard_errors_equal_inverse_observed_information(data_2pl):
     assert est.se_b[j] == pytest.approx(np.sqrt(cov[1, 1]), rel=2e-3)
 
 
-def test_degenerate_items_warn_and_get_nan():
+def test_degenerate_items_warn_and_get_nan() -> None:
     rng = np.random.default_rng(5)
     bank = simulate_bank(10, rng=rng)
     x = simulate_responses(rng.standard_normal(800), bank, rng=rng)
@@ -209,7 +217,7 @@ def test_degenerate_items_warn_and_get_nan():
     assert np.all(np.isfinite(est.a[ok])) and rmse(est.b[ok], bank.b[ok[:10]]) < 0.2
 
 
-def test_float32_threads_and_blocks_agree(data_2pl):
+def test_float32_threads_and_blocks_agree(data_2pl: Data) -> None:
     _, x = data_2pl
     triples = to_triples(x)
     ref = calibrate(*triples, n_jobs=1)
@@ -221,7 +229,7 @@ def test_float32_threads_and_blocks_agree(data_2pl):
     np.testing.assert_allclose(again.b, ref.b, atol=1e-9)
 
 
-def test_person_indices_need_not_be_contiguous(data_2pl):
+def test_person_indices_need_not_be_contiguous(data_2pl: Data) -> None:
     _, x = data_2pl
     p, i, s = to_triples(x)
     ref = calibrate(p, i, s)
@@ -229,7 +237,7 @@ def test_person_indices_need_not_be_contiguous(data_2pl):
     np.testing.assert_allclose(shifted.b, ref.b, atol=1e-10)
 
 
-def test_convergence_warning():
+def test_convergence_warning() -> None:
     rng = np.random.default_rng(0)
     bank = simulate_bank(5, rng=rng)
     x = simulate_responses(rng.standard_normal(300), bank, rng=rng)
@@ -265,14 +273,16 @@ GOOD = (np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([1, 0, 0, 1]))
         (([[0, 1]], [[0, 1]], [[1, 0]]), {}, "one-dimensional"),
     ],
 )
-def test_bad_input_raises_clear_value_error(args, kwargs, message):
+def test_bad_input_raises_clear_value_error(
+    args: tuple[Any, ...], kwargs: dict[str, Any], message: str
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateItemWarning)
         with pytest.raises(ValueError, match=message):
             calibrate(*args, **kwargs)
 
 
-def test_estimator_fit_sets_learned_attributes_and_equals_calibrate(data_2pl):
+def test_estimator_fit_sets_learned_attributes_and_equals_calibrate(data_2pl: Data) -> None:
     _, x = data_2pl
     triples = to_triples(x)
     est = ItemCalibrator("2pl", n_quad=31)
@@ -294,7 +304,7 @@ def test_estimator_fit_sets_learned_attributes_and_equals_calibrate(data_2pl):
     assert est.model_ == "2pl" and est.latent_mean_ == 0.0 and est.latent_sd_ == 1.0
 
 
-def test_estimator_warnings_point_at_the_caller(data_2pl):
+def test_estimator_warnings_point_at_the_caller(data_2pl: Data) -> None:
     _, x = data_2pl
     p, i, s = to_triples(x)
     for run in (

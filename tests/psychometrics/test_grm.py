@@ -1,12 +1,16 @@
 """Graded response model: probabilities, information, derivatives and calibration."""
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from hocvu.psychometrics import grm, irt
 from hocvu.psychometrics.calibration import calibrate
+from hocvu.psychometrics.irt import FloatArray
 from hocvu.psychometrics.simulate import simulate_bank, simulate_responses, to_triples
 
 THETA = np.linspace(-3, 3, 11)
@@ -14,11 +18,11 @@ A = np.array([1.3, 0.7])
 THR = np.array([[-1.0, 0.2, 1.5], [-0.5, 0.5, np.nan]])  # second item: 3 categories
 
 
-def _logistic(x):
+def _logistic(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def test_category_probabilities_closed_form():
+def test_category_probabilities_closed_form() -> None:
     t = 0.4
     p = grm.category_prob(t, A, THR)
     assert p.shape == (2, 4)
@@ -30,7 +34,7 @@ def test_category_probabilities_closed_form():
     np.testing.assert_allclose(p.sum(axis=-1), 1.0)
 
 
-def test_two_categories_reduce_to_2pl():
+def test_two_categories_reduce_to_2pl() -> None:
     a, b = np.array([0.9, 1.6]), np.array([-0.3, 0.8])
     p = grm.category_prob(THETA, a, b[:, None])
     np.testing.assert_allclose(p[..., 1], irt.prob(THETA[:, None], a, b), rtol=1e-13)
@@ -39,7 +43,7 @@ def test_two_categories_reduce_to_2pl():
     )
 
 
-def test_padding_equals_shorter_item():
+def test_padding_equals_shorter_item() -> None:
     full = grm.category_prob(THETA, A[1:], THR[1:, :2])
     padded = grm.category_prob(THETA, A[1:], THR[1:])
     np.testing.assert_allclose(padded[..., :3], full)
@@ -48,7 +52,7 @@ def test_padding_equals_shorter_item():
     )
 
 
-def test_information_matches_numerical_derivatives():
+def test_information_matches_numerical_derivatives() -> None:
     h = 1e-5
     p = grm.category_prob(THETA, A, THR)
     dp = (grm.category_prob(THETA + h, A, THR) - grm.category_prob(THETA - h, A, THR)) / (2 * h)
@@ -57,7 +61,7 @@ def test_information_matches_numerical_derivatives():
     np.testing.assert_allclose(grm.test_information(THETA, A, THR), num.sum(-1), rtol=1e-6)
 
 
-def test_expected_score_and_likelihood():
+def test_expected_score_and_likelihood() -> None:
     p = grm.category_prob(THETA, A, THR)
     np.testing.assert_allclose(grm.expected_score(THETA, A, THR), (p * np.arange(4)).sum(-1))
     x = np.array([2, 1])
@@ -66,7 +70,7 @@ def test_expected_score_and_likelihood():
     )
 
 
-def test_theta_derivatives_match_finite_differences():
+def test_theta_derivatives_match_finite_differences() -> None:
     h = 1e-5
     _, d1, d2 = grm.dcategory_dtheta(THETA, A, THR)
     num1 = (grm.category_prob(THETA + h, A, THR) - grm.category_prob(THETA - h, A, THR)) / (2 * h)
@@ -77,7 +81,7 @@ def test_theta_derivatives_match_finite_differences():
     np.testing.assert_allclose(d2, num2, atol=1e-7)
 
 
-def _params_fd(fn, h):
+def _params_fd(fn: Callable[[FloatArray, FloatArray], FloatArray], h: float) -> FloatArray:
     """Central differences of fn(a, thr) w.r.t. (a, b_1..b_3) of item 0."""
     cols = []
     for k in range(4):
@@ -92,7 +96,7 @@ def _params_fd(fn, h):
     return np.stack(cols, axis=-1)
 
 
-def test_parameter_gradient_and_hessian_match_finite_differences():
+def test_parameter_gradient_and_hessian_match_finite_differences() -> None:
     g = grm.category_prob_gradient(THETA, A, THR)
     num = _params_fd(lambda a, t: grm.category_prob(THETA, a, t), 1e-6)
     np.testing.assert_allclose(g[:, 0], num, atol=1e-8)
@@ -103,7 +107,7 @@ def test_parameter_gradient_and_hessian_match_finite_differences():
     assert np.all(g[:, 1, :, 3] == 0)
 
 
-def test_grm_calibration_recovers_parameters():
+def test_grm_calibration_recovers_parameters() -> None:
     # 1,500 persons x 12 four-category items; tolerances about 3 x the Monte Carlo SE.
     rng = np.random.default_rng(11)
     bank = simulate_bank(12, "grm", rng=rng, n_categories=4)
@@ -115,7 +119,7 @@ def test_grm_calibration_recovers_parameters():
     assert np.all(est.se_b > 0) and np.all(est.se_a > 0)
 
 
-def test_grm_calibration_with_fewer_categories_on_some_items():
+def test_grm_calibration_with_fewer_categories_on_some_items() -> None:
     rng = np.random.default_rng(5)
     bank = simulate_bank(8, "grm", rng=rng, n_categories=3)
     x = simulate_responses(rng.standard_normal(1200), bank, rng=rng)
@@ -127,14 +131,14 @@ def test_grm_calibration_with_fewer_categories_on_some_items():
 
 
 @pytest.mark.parametrize("bad", [np.array([[0.5, 0.1]]), np.array([[np.nan, 0.1]])])
-def test_bad_thresholds_rejected(bad):
+def test_bad_thresholds_rejected(bad: FloatArray) -> None:
     from hocvu.psychometrics.estimation import estimate_ability
 
     with pytest.raises(ValueError, match="threshold"):
         estimate_ability([1], [1.0], bad)
 
 
-def test_grm_item_with_unused_middle_category_is_flagged():
+def test_grm_item_with_unused_middle_category_is_flagged() -> None:
     from hocvu.psychometrics.calibration import DegenerateItemWarning
 
     rng = np.random.default_rng(8)
