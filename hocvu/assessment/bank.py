@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
+import uuid
 from dataclasses import dataclass
+from uuid import UUID
 
-from django.db.models import Count
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
 
-from hocvu.assessment.models import AttemptKind, Response
+from hocvu.assessment.models import BankRevision, ItemExposure, PlacementCount
 from hocvu.content.models import ItemStatus
 from hocvu.content.services import LEVEL_CUTS, bank_items
 from hocvu.framework.models import FrameworkVersion
@@ -27,7 +29,7 @@ PLACEMENT = CATConfig(
 )
 
 _lock = threading.Lock()
-_cache: dict[tuple[int, str], ItemBank] = {}
+_cache: dict[tuple[int, UUID], OperationalBank] = {}
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,37 @@ class OperationalBank:
     blueprint: Blueprint
 
 
+def revision(version_id: int) -> UUID:
+    """The current revision of ``version_id``'s bank (one indexed read)."""
+    token = (
+        BankRevision.objects.filter(framework_version_id=version_id)
+        .values_list("token", flat=True)
+        .first()
+    )
+    if token is None:
+        token = BankRevision.objects.get_or_create(framework_version_id=version_id)[0].token
+    return token
+
+
+def bump_revision(version_id: int | None = None) -> None:
+    """Mark the bank of ``version_id`` (of every version when None) as changed.
+
+    Every write to items must end here: saves do through a signal (``AssessmentConfig``),
+    bulk writes (recalibration) call it themselves.
+    """
+    rows = BankRevision.objects.all()
+    if version_id is not None:
+        rows = rows.filter(framework_version_id=version_id)
+    rows.update(token=uuid.uuid4())
+
+
 def operational_bank(version: FrameworkVersion) -> OperationalBank:
-    """The scored items of ``version`` as an engine bank (cached while unchanged)."""
+    """The scored items of ``version`` as an engine bank, read once per bank revision."""
+    # The revision first: rows read after it are at least as new as it.
+    key = (version.pk, revision(version.pk))
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
     rows = list(
         bank_items(version)
         .filter(status=ItemStatus.OPERATIONAL)
@@ -46,33 +77,56 @@ def operational_bank(version: FrameworkVersion) -> OperationalBank:
     )
     if not rows:
         raise ValueError("the item bank has no operational items")
-    fingerprint = hashlib.sha256(repr(rows).encode()).hexdigest()
-    key = (version.pk, fingerprint)
-    with _lock:
-        bank = _cache.get(key)
-        if bank is None:
-            codes, a, b, c, comp, level = zip(*rows, strict=True)
-            bank = ItemBank.create(codes, a, b, c, comp, level)
-            _cache.clear()
-            _cache[key] = bank
+    codes, a, b, c, comp, level = zip(*rows, strict=True)
+    bank = ItemBank.create(codes, a, b, c, comp, level)
     blueprint = Blueprint.balanced(bank, min_per_area=3, min_per_competence=1, max_per_competence=4)
-    return OperationalBank(bank=bank, blueprint=blueprint)
+    built = OperationalBank(bank=bank, blueprint=blueprint)
+    with _lock:
+        for stale in [k for k in _cache if k[0] == version.pk]:
+            del _cache[stale]
+        _cache[key] = built
+    return built
 
 
 def exposure_counts(version: FrameworkVersion) -> tuple[dict[str, int], int]:
-    """How many placement attempts showed each item, and how many attempts there were."""
-    from hocvu.assessment.models import Attempt
+    """How many placement attempts showed each item, and how many attempts there were.
 
+    Read from running counts (one row per item, one per version): the cost does not grow
+    with the number of responses ever stored.
+    """
     counts = dict(
-        Response.objects.filter(
-            attempt__kind=AttemptKind.PLACEMENT, attempt__framework_version=version
+        ItemExposure.objects.filter(item__competence__version=version).values_list(
+            "item__code", "attempts"
         )
-        .values_list("item__code")
-        .annotate(n=Count("attempt", distinct=True))
-        .values_list("item__code", "n")
     )
-    sessions = Attempt.objects.filter(kind=AttemptKind.PLACEMENT, framework_version=version).count()
-    return counts, sessions
+    sessions = (
+        PlacementCount.objects.filter(framework_version=version)
+        .values_list("sessions", flat=True)
+        .first()
+    )
+    return counts, sessions or 0
+
+
+def _add_one(model: type[models.Model], field: str, **key: object) -> None:
+    """``field + 1`` on the row of ``key``, creating it at 1 (an upsert that never aborts
+    the caller's transaction: a concurrent creation is caught inside a savepoint)."""
+    if model._default_manager.filter(**key).update(**{field: F(field) + 1}):
+        return
+    try:
+        with transaction.atomic():
+            model._default_manager.create(**key, **{field: 1})
+    except IntegrityError:
+        model._default_manager.filter(**key).update(**{field: F(field) + 1})
+
+
+def count_exposure(item_id: int) -> None:
+    """One more placement attempt showed ``item_id`` (called with its answer)."""
+    _add_one(ItemExposure, "attempts", item_id=item_id)
+
+
+def count_placement(version_id: int) -> None:
+    """One more placement attempt on ``version_id``."""
+    _add_one(PlacementCount, "sessions", framework_version_id=version_id)
 
 
 def resume(version: FrameworkVersion, state: dict[str, object]) -> AdaptiveSession:

@@ -60,6 +60,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from hocvu.assessment import bank
 from hocvu.assessment.models import Attempt, AttemptKind, Response
 from hocvu.audit import services as audit
 from hocvu.content.flags import FEW, LOW, NEGATIVE_DISCRIMINATION, TOO_EASY, TOO_HARD
@@ -385,6 +386,7 @@ def recalibrate(version_id: int, *, min_n: int | None = None, actor: Any = None)
             changed, ["a", "b", "c", "se_a", "se_b", "parameter_source", "calibrated_at"]
         )
         report["calibrated"] = [item.code for item in changed]
+        bank.bump_revision(version.pk)  # bulk_update sends no signal
         report["items"] = len(items)
         report["responses"] = data.size
         audit.record(

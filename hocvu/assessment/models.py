@@ -91,3 +91,53 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id} · {self.item_id} · {self.score}"
+
+
+class BankRevision(models.Model):
+    """Changes whenever a framework version's item bank may have changed (an item saved,
+    moved or recalibrated), so the engine's cached view of the bank is rebuilt only then."""
+
+    framework_version = models.OneToOneField(
+        "framework.FrameworkVersion", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    token = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("item bank revision")
+        verbose_name_plural = _("item bank revisions")
+
+    def __str__(self) -> str:
+        return f"{self.framework_version_id} · {self.token}"
+
+
+class ItemExposure(models.Model):
+    """How many placement attempts showed the item: a running count, so starting a test
+    reads one row per item whatever the length of the response history."""
+
+    item = models.OneToOneField(
+        "content.Item", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("item exposure")
+        verbose_name_plural = _("item exposures")
+
+    def __str__(self) -> str:
+        return f"{self.item_id} · {self.attempts}"
+
+
+class PlacementCount(models.Model):
+    """How many placement attempts a framework version has had (exposure's denominator)."""
+
+    framework_version = models.OneToOneField(
+        "framework.FrameworkVersion", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    sessions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("placement count")
+        verbose_name_plural = _("placement counts")
+
+    def __str__(self) -> str:
+        return f"{self.framework_version_id} · {self.sessions}"

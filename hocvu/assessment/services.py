@@ -48,6 +48,10 @@ class Outcome:
     finished: bool
     explanation: str
     n_answered: int
+    #: The attempt's kind (so a caller need not read the attempt again).
+    kind: str = ""
+    #: Placement: the question to show next, chosen once with this answer (None at the end).
+    next_item: Item | None = None
 
 
 def attempt_for(user: Any, attempt_id: UUID | str) -> Attempt:
@@ -103,6 +107,8 @@ def start_placement(learner: User, version: FrameworkVersion) -> Attempt:
         expires_at=timezone.now() + PLACEMENT_LIFETIME,
     )
     audit.record("placement.start", actor=learner, obj=attempt)
+    # Last: the shared counter row stays locked only until the commit that follows.
+    engine.count_placement(version.pk)
     return attempt
 
 
@@ -171,29 +177,47 @@ def next_placement_item(attempt: Attempt) -> Item | None:
             return None
         if locked.pending_item_id:
             return Item.objects.get(pk=locked.pending_item_id)
-        if locked.n_answered >= engine.PLACEMENT.max_length:
-            # Pilot questions count towards the promised maximum: stop here.
-            _finish(locked, engine.resume(locked.framework_version, locked.state))
-            attempt.refresh_from_db()
-            return None
-        pilot = _pilot_for(locked)
-        if pilot is not None:
-            locked.pending_item = pilot
-            locked.save(update_fields=["pending_item"])
-            attempt.refresh_from_db()
-            return pilot
-        session = engine.resume(locked.framework_version, locked.state)
-        code = session.next_item()
-        if code is None:
-            _finish(locked, session)
-            attempt.refresh_from_db()
-            return None
-        item = Item.objects.get(code=code)
-        locked.pending_item = item
-        locked.state = session.to_dict()
-        locked.save(update_fields=["pending_item", "state"])
+        # An attempt whose next question is not chosen yet (answered before the answer
+        # chose it, or a pilot question was just answered).
+        item = _queue_next(locked, None)
     attempt.refresh_from_db()
     return item
+
+
+def _queue_next(attempt: Attempt, session: AdaptiveSession | None) -> Item | None:
+    """Choose the question after the last answer, once, and keep it as the pending one;
+    finish the attempt when there is none. ``attempt`` is locked by the caller; ``session``
+    is its engine session when the caller has it at hand."""
+    if attempt.n_answered >= engine.PLACEMENT.max_length:
+        # Pilot questions count towards the promised maximum: stop here.
+        _finish(attempt, session or engine.resume(attempt.framework_version, attempt.state))
+        return None
+    if session is None:
+        pilot = _pilot_for(attempt)
+        if pilot is not None:
+            attempt.pending_item = pilot
+            attempt.save(update_fields=["pending_item", "n_answered"])
+            return pilot
+        session = engine.resume(attempt.framework_version, attempt.state)
+        code = session.next_item()
+    else:
+        answered_state = session.to_dict()
+        code = session.next_item()
+        pilot = None if code is None else _pilot_for(attempt)
+        if pilot is not None:
+            # The engine's choice waits until after the pilot question: chosen again then,
+            # from the same state, it is the same question.
+            attempt.pending_item = pilot
+            attempt.state = answered_state
+            attempt.save(update_fields=["pending_item", "state", "n_answered"])
+            return pilot
+    if code is None:
+        _finish(attempt, session)
+        return None
+    attempt.pending_item = Item.objects.get(code=code)
+    attempt.state = session.to_dict()
+    attempt.save(update_fields=["pending_item", "state", "n_answered"])
+    return attempt.pending_item
 
 
 #: Every PILOT_EVERY-th question of a placement test is a pilot item when one is
@@ -275,8 +299,7 @@ def record_answer(
         seconds = None
     try:
         with transaction.atomic():
-            attempt = attempt_for(user, attempt_id)
-            attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+            attempt = _locked_attempt_for(user, attempt_id)
             previous = Response.objects.filter(answer_id=answer_uuid).select_related("item").first()
             if previous is not None:
                 return _replay(previous, attempt, item_uuid, answer)
@@ -311,7 +334,10 @@ def record_answer(
                 answered_at=answered_at,
             )
             attempt.n_answered += 1
-            finished = _advance(attempt, item, points, scored)
+            finished, following = _advance(attempt, item, points, scored)
+            if attempt.kind == AttemptKind.PLACEMENT:
+                # Last: a popular item's counter row stays locked only until the commit.
+                engine.count_exposure(item.pk)
             return Outcome(
                 response_id=response.pk,
                 correct=bool(points),
@@ -320,6 +346,8 @@ def record_answer(
                 finished=finished,
                 explanation=item.explanation if attempt.kind in FEEDBACK_KINDS else "",
                 n_answered=attempt.n_answered,
+                kind=attempt.kind,
+                next_item=following,
             )
     except IntegrityError:
         # Two copies of the same answer raced; the other one won. Report its outcome.
@@ -328,6 +356,18 @@ def record_answer(
             raise
         attempt = attempt_for(user, attempt_id)
         return _replay(previous, attempt, item_uuid, answer)
+
+
+def _locked_attempt_for(user: Any, attempt_id: UUID | str) -> Attempt:
+    """``attempt_for`` and the row lock in one read (only the attempt row is locked)."""
+    try:
+        return (
+            Attempt.objects.select_for_update(of=("self",))
+            .select_related("framework_version")
+            .get(pk=attempt_id, learner_id=getattr(user, "pk", None))
+        )
+    except (Attempt.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("attempt not found") from None
 
 
 def _replay(previous: Response, attempt: Attempt, item_uuid: UUID, answer: Any) -> Outcome:
@@ -346,26 +386,29 @@ def _replay(previous: Response, attempt: Attempt, item_uuid: UUID, answer: Any) 
         finished=attempt.status == AttemptStatus.FINISHED,
         explanation=previous.item.explanation if attempt.kind in FEEDBACK_KINDS else "",
         n_answered=attempt.n_answered,
+        kind=attempt.kind,
+        next_item=attempt.pending_item if attempt.status == AttemptStatus.ACTIVE else None,
     )
 
 
-def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
+def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> tuple[bool, Item | None]:
+    """Move the attempt on after an answer: (finished, the next placement question)."""
     if attempt.kind == AttemptKind.PLACEMENT:
         attempt.pending_item = None
         if not scored:  # a pilot item: data for calibration, no effect on the estimate
-            attempt.save(update_fields=["pending_item", "n_answered"])
-            return False
+            following = _queue_next(
+                attempt, engine.resume(attempt.framework_version, attempt.state)
+            )
+            return following is None, following
         session = engine.resume(attempt.framework_version, attempt.state)
         session.answer(item.code, points)
         attempt.state = session.to_dict()
-        attempt.save(update_fields=["pending_item", "state", "n_answered"])
         if attempt.n_answered >= engine.PLACEMENT.max_length or session.finished:
             _finish(attempt, session)
-            return True
-        if session.next_item() is None:
-            _finish(attempt, session)
-            return True
-        return False
+            return True, None
+        # The next question is chosen here, once, and saved with the answer.
+        following = _queue_next(attempt, session)
+        return following is None, following
     if attempt.kind in FEEDBACK_KINDS:
         # Not during an exam: a review card's due date would tell right from wrong.
         signals.practice_answered.send(
@@ -391,4 +434,4 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> bool:
         _finish(attempt, None)
     else:
         attempt.save(update_fields=["n_answered"])
-    return done
+    return done, None
