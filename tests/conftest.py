@@ -120,8 +120,10 @@ class World:
     lesson: Any = None
     items: Any = None
     attempt: Any = None
+    # Set by fixtures that build on the world (exam_world, the mentoring tests' mentors).
     achievement: Any = None
     achievements: Any = None
+    comp: Any = None
 
     def personas(self) -> dict[str, Any]:
         return {
