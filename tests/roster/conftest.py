@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from typing import Any
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 HEADER = [
     "Họ và tên",
@@ -40,13 +42,16 @@ def person(n: int = 1, **changes: Any) -> list[Any]:
         "role": "commune_council",
     }
     values.update(changes)
-    return [values[k] for k in ("name", "dob", "gender", "id", "phone", "email", "unit",
-                                 "position", "role")]
+    return [
+        values[k]
+        for k in ("name", "dob", "gender", "id", "phone", "email", "unit", "position", "role")
+    ]
 
 
 def xlsx(rows: list[list[Any]], header: list[str] | None = None) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)
     sheet.append(header or HEADER)
     for row in rows:
         sheet.append(row)
@@ -67,6 +72,23 @@ def text(
     writer.writerow(header or HEADER)
     for row in rows:
         writer.writerow(row)
+    if encoding == "cp1258":
+        return cp1258(out.getvalue())
     return out.getvalue().encode(encoding)
 
 
+TONES = "\u0300\u0301\u0303\u0309\u0323"  # the tone marks cp1258 keeps as combining
+
+
+def cp1258(value: str) -> bytes:
+    """Encode as Windows-1258 does: letters it lacks become base letter + tone mark."""
+    out = bytearray()
+    for ch in value:
+        try:
+            out += ch.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES))
+            out += base.encode("cp1258")
+            out += "".join(c for c in parts if c in TONES).encode("cp1258")
+    return bytes(out)

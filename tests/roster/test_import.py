@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from hocvu.audit.models import AuditEvent
 from hocvu.identity.models import Role, RoleAssignment, User
+from hocvu.identity.services import national_id_index
 from hocvu.roster import services
 from hocvu.roster.models import Contact, Decision, ImportStatus, RosterImport, RowStatus
 from tests.conftest import World
@@ -32,9 +34,7 @@ def test_it_stores_a_clean_file_with_learner_roles_and_one_audit_event(world: Wo
     outcome = services.commit(imp, actor=world.manager_a)
     assert outcome.committed and outcome.created == 2
     assert User.objects.count() == before + 2
-    stored = User.objects.get(national_id_index=services.validate  # noqa: B009
-                              and __import__("hocvu.identity.services", fromlist=["x"])
-                              .national_id_index(cccd(1985, "female", serial=2)))
+    stored = User.objects.get(national_id_index=national_id_index(cccd(1985, "female", serial=2)))
     assert stored.full_name == person(2)[0]
     assert stored.unit == world.commune_a
     assert stored.job_role == "commune_council"
@@ -125,7 +125,7 @@ def test_same_name_and_birth_date_asks_for_a_decision(world: World) -> None:
 
 def test_same_name_and_birth_date_as_a_stored_person(world: World) -> None:
     learner = world.learner
-    learner.date_of_birth = __import__("datetime").date(1985, 2, 2)
+    learner.date_of_birth = date(1985, 2, 2)
     learner.save()
     # "Dang Thi Mai" without diacritics still matches "Đặng Thị Mai".
     row = person(1, name="Dang Thi Mai", dob="02/02/1985")
@@ -169,8 +169,9 @@ def test_units_outside_the_managers_subtree_are_refused(world: World) -> None:
 
 
 def test_an_empty_unit_code_means_the_chosen_unit(world: World) -> None:
-    report = services.validate(text([person(1, unit="")]), actor=world.manager_a,
-                               unit=world.commune_a)
+    report = services.validate(
+        text([person(1, unit="")]), actor=world.manager_a, unit=world.commune_a
+    )
     assert codes(report) == [(2, "Mã đơn vị", "unit.default")]
     assert report.rows[0].unit_id == world.commune_a.pk
 
@@ -196,9 +197,11 @@ def test_roles_by_code_or_vietnamese_or_english_title(world: World) -> None:
 
 
 def test_the_template_example_row_is_skipped(world: World) -> None:
-    example = [services.EXAMPLE[k] for k in ("full_name", "date_of_birth", "gender",
-                                              "national_id", "phone", "email")]
-    rows = [example + ["HDND-P-A", "x", "commune_council"], person(1)]
+    example = [
+        services.EXAMPLE[k]
+        for k in ("full_name", "date_of_birth", "gender", "national_id", "phone", "email")
+    ]
+    rows = [[*example, "HDND-P-A", "x", "commune_council"], person(1)]
     report = services.validate(text(rows), actor=world.manager_a, unit=world.commune_a)
     assert report.rows[0].status == RowStatus.SKIPPED
     assert codes(report) == [(2, "", "example.skipped")]
@@ -218,11 +221,29 @@ def test_a_concurrent_insert_rolls_everything_back(world: World, monkeypatch: An
     from hocvu.identity.services import create_person
 
     # Someone registers person 2 between the preview and the commit, in another unit.
-    create_person(username="other", full_name="X Y", unit=world.commune_q,
-                  national_id=cccd(1985, "female", serial=2))
+    create_person(
+        username="other",
+        full_name="X Y",
+        unit=world.commune_q,
+        national_id=cccd(1985, "female", serial=2),
+    )
     before = User.objects.count()
     outcome = services.commit(imp, actor=world.manager_a)
     # Re-validation at commit sees it: that row is skipped, the other stored.
     assert outcome.created == 1 and outcome.skipped == 1
     assert User.objects.count() == before + 1
     assert RosterImport.objects.get(pk=imp.pk).status == ImportStatus.COMMITTED
+
+
+def test_storing_costs_the_same_number_of_queries_for_10_or_60_rows(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size, offset in ((10, 100), (60, 200)):
+        rows = [person(offset + n) for n in range(size)]
+        imp = services.stage(text(rows), "a.csv", actor=world.manager_a, unit=world.commune_a)
+        with CaptureQueriesContext(connection) as queries:
+            assert services.commit(imp, actor=world.manager_a).created == size
+        counts.append(len(queries))
+    assert counts[1] == counts[0], counts
