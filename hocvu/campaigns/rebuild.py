@@ -325,5 +325,9 @@ def rebuild_unit_days_fast() -> int:
             )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE campaigns_personstatus; ANALYZE campaigns_unitday")
+            # Fresh statistics: bulk-loaded tables otherwise look empty to the planner.
+            cursor.execute(
+                "ANALYZE campaigns_personstatus; ANALYZE campaigns_unitday; "
+                "ANALYZE organizations_unit; ANALYZE identity_user"
+            )
     return len(rows)

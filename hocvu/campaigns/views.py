@@ -18,8 +18,10 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from hocvu.campaigns import charts, services
 from hocvu.campaigns.forms import CampaignForm
@@ -123,16 +125,7 @@ def unit_dashboard(request: HttpRequest, unit_id: int) -> HttpResponse:
             today=board.today,
         )
     people_url = reverse("manage-people", args=[unit.pk])
-    children = [
-        {
-            "row": c,
-            "url": reverse("manage-unit", args=[c.unit.pk])
-            + (f"?campaign={board.campaign.pk}" if board.campaign else ""),
-            "people_url": reverse("manage-people", args=[c.unit.pk]),
-            "cells": [(m, getattr(c.totals, m)) for m in MEASURES],
-        }
-        for c in board.children
-    ]
+    children = _children_table(board, unit)
     target_rows = [
         {
             "target": t,
@@ -163,10 +156,37 @@ def unit_dashboard(request: HttpRequest, unit_id: int) -> HttpResponse:
             "measure_label": LABELS[board.measure],
             "share_now": board.totals.share(board.measure),
             "people_url": people_url,
-            "measure_keys": MEASURES,
-            "labels": LABELS,
             "can_create": access.can(request.user, "unit.manage", unit),
         },
+    )
+
+
+def _children_table(board: services.Dashboard, unit: Unit) -> SafeString:
+    """The child units' rows, every figure a link to its people (built in Python: a
+    province has ~100 communes and the template engine would spend most of the page on it)."""
+    if not board.children:
+        return mark_safe("")
+    # URLs by string substitution from one reverse() each: same routes, a fraction of the cost.
+    unit_url = reverse("manage-unit", args=[unit.pk]).replace(f"/{unit.pk}/", "/{}/")
+    people_url = reverse("manage-people", args=[unit.pk]).replace(f"/{unit.pk}/", "/{}/")
+    suffix = f"?campaign={board.campaign.pk}" if board.campaign else ""
+    english = (get_language() or "vi").startswith("en")
+    head = "".join(f'<th scope="col">{escape(LABELS[m])}</th>' for m in MEASURES)
+    rows = []
+    for child in board.children:
+        c = child.unit
+        name = escape(c.name_en if english and c.name_en else c.name)
+        link = people_url.format(c.pk)
+        cells = "".join(
+            f'<td><a href="{link}?status={m}">{getattr(child.totals, m)}</a></td>' for m in MEASURES
+        )
+        rows.append(
+            f'<tr><th scope="row"><a href="{unit_url.format(c.pk)}{suffix}">{name}</a></th>'
+            f"{cells}</tr>"
+        )
+    return mark_safe(  # noqa: S308 - names escaped, numbers and URLs built here
+        f'<div class="scroll"><table><thead><tr><th scope="col">{escape(_("Unit"))}</th>{head}'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
