@@ -16,7 +16,10 @@ from bench.machine import describe as machine
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-ORDER = ["cat", "calibration", "units", "placement", "study_time", "lighthouse", "issue", "verify"]
+ORDER = [
+    "cat", "calibration", "units", "placement", "study_time", "lighthouse", "issue", "verify",
+    "dashboard",
+]  # fmt: skip
 
 
 def assemble() -> None:
