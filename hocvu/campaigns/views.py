@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from hocvu.campaigns import charts, services
@@ -32,7 +32,7 @@ from hocvu.organizations.models import Unit
 from hocvu.organizations.services import ancestors
 
 LABELS = {
-    "people": gettext_lazy("People"),
+    "people": pgettext_lazy("progress", "People"),
     "activated": gettext_lazy("Activated"),
     "placed": gettext_lazy("Placed"),
     "learning": gettext_lazy("Learning"),
