@@ -120,6 +120,7 @@ class World:
     lesson: Any = None
     items: Any = None
     attempt: Any = None
+    help_request: Any = None
     # Set by fixtures that build on the world (exam_world, the mentoring tests' mentors).
     achievement: Any = None
     achievements: Any = None
