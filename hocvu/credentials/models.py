@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from hocvu.messaging.models import OutboxRow, OutboxStatus
 
-__all__ = ["Achievement", "Credential", "EidOutbox", "IssuerKey", "OutboxStatus", "StatusList"]
+__all__ = [
+    "Achievement",
+    "Credential",
+    "EidOutbox",
+    "IssuerIdentifier",
+    "IssuerKey",
+    "OutboxStatus",
+    "StatusList",
+]
 
 
 class IssuerKey(models.Model):
@@ -30,6 +38,23 @@ class IssuerKey(models.Model):
 
     def __str__(self) -> str:
         return self.key_id
+
+
+class IssuerIdentifier(models.Model):
+    """A DID this installation has signed certificates under (``did:web`` of the public URL
+    at the time). Kept for good: a certificate verifies under the identifier it was signed
+    with, whatever ``PUBLIC_URL`` says today (docs/verifying-certificates.md, domain moves)."""
+
+    did = models.CharField(max_length=255, unique=True)
+    public_url = models.CharField(max_length=255)
+    first_used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("issuer identifier")
+        verbose_name_plural = _("issuer identifiers")
+
+    def __str__(self) -> str:
+        return self.did
 
 
 class Achievement(models.Model):

@@ -32,15 +32,22 @@ from hocvu.credentials.models import (
     Achievement,
     Credential,
     EidOutbox,
+    IssuerIdentifier,
     IssuerKey,
     StatusList,
 )
 from hocvu.credentials.vc import (
+    EXPIRED,
     INVALID,
+    JWT_CLAIMS,
     NOT_FOUND,
+    REVOKED,
+    TAMPERED,
+    VALID,
     KeyInfo,
     Verification,
     add_di_proof,
+    decode_jwt,
     looks_like_jwt,
     sign_jwt,
     verify_forms,
@@ -67,7 +74,9 @@ __all__ = [
 PRIVATE_KEY_CONTEXT = "credentials_issuerkey.private_key"
 DEFAULT_ISSUER_NAME = "Bình dân học vụ số – Quốc hội số"
 STATUS_PATH = "/credentials/status/"
-STATUS_TTL_MS = 60_000  # verifiers may cache a status list for a minute
+STATUS_TTL_MS = 60_000
+#: OB 3.0 identity type (an ``ext:`` extension of IdentifierTypeEnum) of the date of birth.
+BIRTH_DATE_IDENTITY = "ext:dateOfBirth"  # verifiers may cache a status list for a minute
 _STRIDE = 0x9E3779B1  # odd: spreads consecutive slots over the list (a bijection mod 2**k)
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -94,6 +103,33 @@ def issuer_name() -> str:
 
 def verification_method(key: IssuerKey) -> str:
     return f"{issuer_did()}#{key.key_id}"
+
+
+def record_issuer_identifier() -> str:
+    """The current issuer DID, remembered as one we sign under (see :class:`IssuerIdentifier`)."""
+    did = issuer_did()
+    IssuerIdentifier.objects.get_or_create(did=did, defaults={"public_url": public_url()})
+    return did
+
+
+def is_our_did(did: str) -> bool:
+    """Whether ``did`` is this installation's issuer identifier, now or at any earlier time."""
+    return did == issuer_did() or IssuerIdentifier.objects.filter(did=did).exists()
+
+
+def _our_public_urls() -> set[str]:
+    urls = set(IssuerIdentifier.objects.values_list("public_url", flat=True))
+    return {u.rstrip("/") for u in urls if u} | {public_url()}
+
+
+def did_for_host(host: str, secure: bool) -> str:
+    """The issuer DID a request for ``host``'s DID document asks about: an earlier identifier
+    when the old domain still points here (a domain move), else the current one."""
+    try:
+        did = didweb.did_web(f"{'https' if secure else 'http'}://{host}")
+    except ValueError:
+        return issuer_did()
+    return did if is_our_did(did) else issuer_did()
 
 
 def _new_key() -> IssuerKey:
@@ -156,10 +192,13 @@ def _private_key(key: IssuerKey) -> Any:
     return cached
 
 
-def did_document() -> dict[str, Any]:
-    """The did:web document: every key that is not revoked (active and retired)."""
+def did_document(did: str | None = None) -> dict[str, Any]:
+    """The did:web document of ``did`` (default: the current one; an earlier identifier of
+    ours lists the same keys): every key that is not revoked (active and retired)."""
     rows = IssuerKey.objects.filter(revoked_at__isnull=True).order_by("created_at", "pk")
-    return didweb.did_document(issuer_did(), [(k.key_id, k.public_key_multibase) for k in rows])
+    return didweb.did_document(
+        did or issuer_did(), [(k.key_id, k.public_key_multibase) for k in rows]
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -278,6 +317,20 @@ def credential_document(
     """The unsigned Open Badges 3.0 credential."""
     did = issuer_did()
     name = jsonld.clean_text(learner.get_full_name() or learner.get_username())
+    identifiers: list[dict[str, Any]] = [
+        {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": name}
+    ]
+    birth = getattr(learner, "date_of_birth", None)
+    if birth is not None:
+        # Tells two holders of the same name apart, as on a paper certificate (decision 0006).
+        identifiers.append(
+            {
+                "type": "IdentityObject",
+                "identityType": BIRTH_DATE_IDENTITY,
+                "hashed": False,
+                "identityHash": birth.isoformat(),
+            }
+        )
     achievement_doc: dict[str, Any] = {
         "id": f"urn:uuid:{achievement.uid}",
         "type": ["Achievement"],
@@ -300,15 +353,11 @@ def credential_document(
         "issuer": {"id": did, "type": ["Profile"], "name": issuer_name(), "url": public_url()},
         "validFrom": xsd_datetime(issued_at),
         "credentialSubject": {
+            # A new identifier per certificate (OB 3.0 §8.2 needs one for the JWT's ``sub``):
+            # it names the holder of this certificate and links it to nothing else.
+            "id": f"urn:uuid:{uuid.uuid4()}",
             "type": ["AchievementSubject"],
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityType": "name",
-                    "hashed": False,
-                    "identityHash": name,
-                }
-            ],
+            "identifier": identifiers,
             "achievement": achievement_doc,
         },
         "credentialStatus": {
@@ -349,6 +398,7 @@ def issue_credential(
             transaction.set_rollback(True)
             return existing
         key = active_key()
+        record_issuer_identifier()
         credential_id = uuid.uuid4()
         document = credential_document(
             credential_id=credential_id,
@@ -414,36 +464,76 @@ def credential_url(credential: Credential) -> str:
 
 
 class DatabaseResolver:
-    """Our keys and status lists, read live from the database."""
+    """Our keys and status lists, read live from the database. A key is found by its id
+    under any issuer DID we have signed with, so a certificate keeps verifying (and keeps
+    showing its revocation) after ``PUBLIC_URL`` changes."""
 
     def __init__(self) -> None:
         self.did = issuer_did()
 
     def key(self, verification_method: str) -> KeyInfo | None:
-        prefix = self.did + "#"
-        if not verification_method.startswith(prefix):
+        did, sep, key_id = verification_method.partition("#")
+        if not sep or not key_id or not is_our_did(did):
             return None
-        row = IssuerKey.objects.filter(key_id=verification_method[len(prefix) :]).first()
+        row = IssuerKey.objects.filter(key_id=key_id).first()
         if row is None:
             return None
         return KeyInfo(
             id=verification_method,
-            controller=self.did,
+            controller=did,
             public_key=keys.public_from_multikey(row.public_key_multibase),
             revoked=row.revoked_at is not None,
         )
 
     def status_bit(self, entry: Mapping[str, Any]) -> bool | None:
         url = str(entry.get("statusListCredential", ""))
-        prefix = public_url() + STATUS_PATH
-        if not url.startswith(prefix) or not url[len(prefix) :].isdigit():
+        base, sep, number = url.rpartition(STATUS_PATH)
+        if not sep or not number.isdigit() or base.rstrip("/") not in _our_public_urls():
             return None
-        row = StatusList.objects.filter(pk=int(url[len(prefix) :])).first()
+        row = StatusList.objects.filter(pk=int(number)).first()
         if row is None:
             return None
         from hocvu.credentials.vc import status_index
 
         return status.get_bit(bytes(row.bits), status_index(entry))
+
+
+def _against_stored(result: Verification, given: Mapping[str, Any] | None) -> Verification:
+    """A genuine signature of ours on a credential we still hold: the credential presented
+    must be exactly the one recorded (any added, removed or reordered property is a change)."""
+    if given is None or result.status not in (VALID, REVOKED, EXPIRED) or not result.credential_id:
+        return result
+    try:
+        pk = uuid.UUID(result.credential_id)
+    except ValueError:
+        return result
+    stored = Credential.objects.filter(pk=pk).values_list("document", flat=True).first()
+    if stored is None:
+        return result
+    unsecured = {k: v for k, v in given.items() if k != "proof"}
+    recorded = {k: v for k, v in stored.items() if k != "proof"}
+    if unsecured != recorded or ("proof" in given and given["proof"] != stored.get("proof")):
+        return Verification(
+            TAMPERED,
+            "the credential differs from the certificate the issuer recorded",
+            credential_id=result.credential_id,
+            key_id=result.key_id,
+            checks=result.checks,
+        )
+    return result
+
+
+def _verify_presented(
+    resolver: Any, *, document: dict[str, Any] | None = None, jwt: str | None = None
+) -> Verification:
+    result = verify_forms(resolver=resolver, document=document, jwt=jwt)
+    if not isinstance(resolver, DatabaseResolver) or result.status not in (VALID, REVOKED, EXPIRED):
+        return result
+    given = document
+    if given is None and jwt:
+        payload = decode_jwt(jwt).payload  # decodable: verify_forms got this far
+        given = {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
+    return _against_stored(result, given)
 
 
 def _by_id(credential_id: str) -> Verification:
@@ -483,7 +573,7 @@ def verify(data: str | bytes | dict[str, Any], *, resolver: Any = None) -> Verif
                     document = json.loads(text)
                 except ValueError:
                     return _invalid("the PDF's credential.json is not JSON")
-            return verify_forms(resolver=resolver, document=document, jwt=jwt)
+            return _verify_presented(resolver, document=document, jwt=jwt)
         try:
             data = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -498,7 +588,7 @@ def verify(data: str | bytes | dict[str, Any], *, resolver: Any = None) -> Verif
             except ValueError:
                 return _invalid("the text is not valid JSON")
         elif looks_like_jwt(text):
-            return verify_forms(resolver=resolver, jwt=text)
+            return _verify_presented(resolver, jwt=text)
         else:
             match = _UUID.search(text)
             if match and (
@@ -514,9 +604,9 @@ def verify(data: str | bytes | dict[str, Any], *, resolver: Any = None) -> Verif
         envelope = str(data.get("id", ""))
         prefix = "data:application/vc+jwt,"
         if envelope.startswith(prefix):
-            return verify_forms(resolver=resolver, jwt=envelope[len(prefix) :])
+            return _verify_presented(resolver, jwt=envelope[len(prefix) :])
         return _invalid("unsupported enveloped credential")
-    return verify_forms(resolver=resolver, document=data)
+    return _verify_presented(resolver, document=data)
 
 
 def credential_for(user: Any, credential_id: Any) -> Credential:

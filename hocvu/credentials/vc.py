@@ -5,9 +5,19 @@ Two securing mechanisms, both Ed25519:
 * Data Integrity proof, cryptosuite ``eddsa-rdfc-2022`` (W3C Data Integrity EdDSA
   Cryptosuites v1.0): SHA-256 of the RDFC-1.0 canonical proof options, followed by SHA-256 of
   the canonical document, signed; ``proofValue`` is multibase base58btc.
-* VC-JWT (W3C VC-JOSE-COSE): a JWS in compact form whose payload is the credential itself,
-  header ``typ`` ``vc+jwt``, ``cty`` ``vc``, ``kid`` the verification method id and ``alg``
-  ``Ed25519`` (RFC 9864's fully specified name; ``EdDSA`` is accepted when verifying).
+* VC-JWT as Open Badges 3.0 §8.2 profiles it: a JWS in compact form whose payload is the
+  credential itself plus the registered claims ``iss`` (``issuer.id``), ``jti`` (``id``),
+  ``sub`` (``credentialSubject.id``), ``nbf`` (``validFrom``) and ``exp`` (``validUntil``,
+  when there is one); header ``alg`` ``EdDSA``, ``kid`` the verification method id, ``typ``
+  ``JWT`` and nothing else. VC-JOSE-COSE verifiers accept it too (their ``typ``/``cty`` are
+  SHOULDs and the claims agree with the credential). Tokens issued before that profile
+  (``typ`` ``vc+jwt``, ``cty`` ``vc``, ``alg`` ``Ed25519``, no claims) still verify.
+  See docs/decisions/0006-credential-format.md for the ``alg`` name.
+
+Both paths compare the whole document: the JWT's payload must be exactly the credential, and
+a JSON-LD credential must contain nothing its proof does not cover (a property no context
+defines, a ``null``, a repeated array entry, an inline context), since JSON-LD processing
+would drop or merge it before signing.
 
 :func:`verify_forms` checks one credential given in either or both forms against a
 :class:`Resolver` (our keys and status lists: from the database, or from files offline).
@@ -23,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pyld import jsonld as pyld_jsonld
 
 from hocvu.credentials import jsonld, keys, status
 from hocvu.credentials.multibase import EncodingError, b64url_decode, b64url_encode, decode_z
@@ -30,9 +41,13 @@ from hocvu.credentials.multibase import encode_z as _encode_z
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 PROOF_TYPE = "DataIntegrityProof"
-JWT_ALG = "Ed25519"
-JWT_ALGS_ACCEPTED = ("Ed25519", "EdDSA")
-JWT_TYP = "vc+jwt"
+JWT_ALG = "EdDSA"
+JWT_ALGS_ACCEPTED = ("EdDSA", "Ed25519")
+JWT_TYP = "JWT"
+LEGACY_JWT_TYP = "vc+jwt"  # tokens issued before the OB 3.0 §8.2 profile
+JWT_HEADERS = frozenset({"alg", "kid", "typ", "cty"})
+#: JWT claims that restate the credential (OB 3.0 §8.2); never part of the credential itself.
+JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp")
 
 VALID = "valid"
 REVOKED = "revoked"
@@ -195,12 +210,38 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _epoch(value: Any) -> int | None:
+    moment = parse_datetime(value)
+    return int(moment.timestamp()) if moment is not None else None
+
+
+def _subject_id(credential: Mapping[str, Any]) -> str | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
+    value = subject.get("id") if isinstance(subject, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def jwt_claims(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The registered claims OB 3.0 §8.2 derives from a credential."""
+    claims: dict[str, Any] = {"iss": _issuer_id(credential), "jti": credential.get("id")}
+    subject = _subject_id(credential)
+    if subject is not None:
+        claims["sub"] = subject
+    claims["nbf"] = _epoch(credential.get("validFrom"))
+    if credential.get("validUntil") is not None:
+        claims["exp"] = _epoch(credential.get("validUntil"))
+    return claims
+
+
 def sign_jwt(
     credential: Mapping[str, Any], private_key: Ed25519PrivateKey, verification_method: str
 ) -> str:
-    """The credential (without embedded proof) as a compact JWS, ``typ`` ``vc+jwt``."""
-    header = {"alg": JWT_ALG, "kid": verification_method, "typ": JWT_TYP, "cty": "vc"}
-    payload = {k: v for k, v in credential.items() if k != "proof"}
+    """The credential (without embedded proof) as a compact JWS (OB 3.0 §8.2)."""
+    header = {"alg": JWT_ALG, "kid": verification_method, "typ": JWT_TYP}
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    payload = {**jwt_claims(unsecured), **unsecured}
     signing_input = b64url_encode(_json_bytes(header)) + "." + b64url_encode(_json_bytes(payload))
     signature = private_key.sign(signing_input.encode("ascii"))
     return signing_input + "." + b64url_encode(signature)
@@ -235,14 +276,89 @@ def decode_jwt(token: str) -> DecodedJwt:
 
 
 def check_jwt_signature(jwt: DecodedJwt, public_key: Ed25519PublicKey) -> None:
-    if jwt.header.get("alg") not in JWT_ALGS_ACCEPTED:
-        raise VerificationFailed(TAMPERED, f"unsupported JWT alg {jwt.header.get('alg')!r}")
-    if jwt.header.get("typ") != JWT_TYP:
+    header = jwt.header
+    if header.get("alg") not in JWT_ALGS_ACCEPTED:
+        raise VerificationFailed(TAMPERED, f"unsupported JWT alg {header.get('alg')!r}")
+    if header.get("typ") not in (JWT_TYP, LEGACY_JWT_TYP):
         raise VerificationFailed(TAMPERED, f"the JWT typ is not {JWT_TYP!r}")
-    if "crit" in jwt.header:
-        raise VerificationFailed(TAMPERED, "unsupported critical JWT header parameters")
+    if "cty" in header and (header.get("typ") != LEGACY_JWT_TYP or header["cty"] != "vc"):
+        raise VerificationFailed(TAMPERED, "unexpected JWT cty header")
+    if set(header) - JWT_HEADERS:
+        raise VerificationFailed(TAMPERED, "unsupported JWT header parameters")
     if len(jwt.signature) != 64 or not keys.verify(public_key, jwt.signature, jwt.signing_input):
         raise VerificationFailed(TAMPERED, "the VC-JWT signature does not match its content")
+
+
+def jwt_credential(jwt: DecodedJwt) -> dict[str, Any]:
+    """The credential a verified VC-JWT carries: its payload without the registered claims,
+    which must each restate the credential exactly (OB 3.0 §8.2: ``iss``, ``jti``, ``nbf``
+    and ``sub`` required; ``exp`` when the credential expires)."""
+    payload = jwt.payload
+    if "vc" in payload or "vp" in payload:
+        raise VerificationFailed(INVALID, "a VC 2.0 JWT carries the credential, not a vc claim")
+    credential = {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
+    expected = jwt_claims(credential)
+    legacy = jwt.header.get("typ") == LEGACY_JWT_TYP
+    for name in JWT_CLAIMS:
+        if name in payload:
+            if payload[name] != expected.get(name) or name not in expected:
+                raise VerificationFailed(
+                    TAMPERED, f"the JWT claim {name} does not match the credential"
+                )
+        elif name in expected and not legacy:
+            raise VerificationFailed(TAMPERED, f"the VC-JWT has no {name} claim")
+    return credential
+
+
+# ---------------------------------------------------------------------------
+# The whole document is signed
+# ---------------------------------------------------------------------------
+
+
+def _walk_plain(value: Any, where: str) -> None:
+    if value is None:
+        raise VerificationFailed(TAMPERED, f"{where} is null: a null is not signed")
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key.startswith("@") and key != "@context":
+                raise VerificationFailed(TAMPERED, f"unexpected keyword {key} in {where}")
+            if key != "@context":
+                _walk_plain(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        seen: set[str] = set()
+        for index, inner in enumerate(value):
+            fingerprint = json.dumps(inner, sort_keys=True, ensure_ascii=False)
+            if fingerprint in seen:
+                raise VerificationFailed(TAMPERED, f"{where}[{index}] repeats an entry")
+            seen.add(fingerprint)
+            _walk_plain(inner, f"{where}[{index}]")
+
+
+def check_whole_document(document: Mapping[str, Any]) -> None:
+    """Refuse what a Data Integrity proof cannot cover: JSON-LD processing drops a property
+    no context defines, a ``null`` and unknown keywords, and merges repeated entries, so
+    such additions would leave the signed graph unchanged. Inline contexts could change how
+    the same JSON reads; only bundled context URLs are accepted."""
+    contexts = document.get("@context")
+    if not isinstance(contexts, list) or not all(
+        isinstance(c, str) and c in jsonld.FILES for c in contexts
+    ):
+        raise VerificationFailed(TAMPERED, "the @context must be a list of known context URLs")
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    _walk_plain(unsecured, "credential")
+    dropped: list[str] = []
+    try:
+        pyld_jsonld.expand(
+            unsecured,
+            {"documentLoader": jsonld.document_loader},
+            on_property_dropped=lambda name: dropped.append(str(name)),
+        )
+    except Exception:  # pyld raises JsonLdError, ValueError, TypeError, ...
+        raise VerificationFailed(TAMPERED, "the credential is not valid JSON-LD") from None
+    if dropped:
+        raise VerificationFailed(
+            TAMPERED, f"the credential has properties its proof does not cover: {dropped[:5]}"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -322,7 +438,7 @@ def verify_forms(
             credential = document
         else:
             assert decoded is not None
-            credential = decoded.payload
+            credential = {k: v for k, v in decoded.payload.items() if k not in JWT_CLAIMS}
         facts = summary(credential)
 
         if document is not None:
@@ -330,6 +446,7 @@ def verify_forms(
             info = _resolve_key(resolver, method)
             key_id = info.id
             check_di_signature(document, info.public_key)
+            check_whole_document(document)
             checks.append("data integrity proof (eddsa-rdfc-2022)")
         if decoded is not None:
             kid = decoded.header.get("kid")
@@ -338,10 +455,11 @@ def verify_forms(
             info = _resolve_key(resolver, kid)
             key_id = key_id or info.id
             check_jwt_signature(decoded, info.public_key)
+            carried = jwt_credential(decoded)
             checks.append(f"VC-JWT signature ({decoded.header.get('alg')})")
             if document is not None:
                 unsecured = {k: v for k, v in document.items() if k != "proof"}
-                if unsecured != decoded.payload:
+                if unsecured != carried:
                     raise VerificationFailed(
                         TAMPERED, "the JSON-LD credential and the VC-JWT differ"
                     )

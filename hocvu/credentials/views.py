@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from hocvu.credentials.models import StatusList
 from hocvu.credentials.pdf import certificate_pdf
-from hocvu.credentials.services import credential_for, issuer_did, issuer_name
+from hocvu.credentials.services import credential_for, is_our_did, issuer_name
 from hocvu.credentials.vc import INVALID, Verification
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,9 @@ def did_document(request: HttpRequest) -> HttpResponse:
     plain JSON gets that label on the same body."""
     from hocvu.credentials import services
 
-    document = services.did_document()
+    # A domain move: the old host, still pointed here, answers for the identifier that
+    # certificates signed under it carry (docs/verifying-certificates.md).
+    document = services.did_document(services.did_for_host(request.get_host(), request.is_secure()))
     accept = request.headers.get("Accept", "")
     if "application/did+json" in accept:
         content_type = "application/did+json"
@@ -228,7 +230,7 @@ def _result(request: HttpRequest, verdict: Verification, *, status: int = 200) -
             "shows_details": verdict.status not in {"not_found", "invalid"},
             "revoked_at": _revoked_at(verdict),
             # People read the issuer's name; the DID is for machines (technical details).
-            "issuer_name": issuer_name() if verdict.issuer == issuer_did() else "",
+            "issuer_name": issuer_name() if verdict.issuer and is_our_did(verdict.issuer) else "",
         },
         status=status,
     )
