@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from hocvu.content import authoring
 from hocvu.content import views as content_views
+from hocvu.framework import case_views
 from hocvu.framework import views as framework_views
 from hocvu.identity import views as identity_views
 from hocvu.organizations import views as unit_views
@@ -25,6 +26,7 @@ urlpatterns = [
     path("framework/competences/<str:code>/", framework_views.competence_detail, name="competence"),
     path("framework/roles/", framework_views.role_profiles, name="role-profiles"),
     path("framework/roles/<slug:code>/", framework_views.role_profile_detail, name="role-profile"),
+    path("ims/case/v1p1/", include(case_views.urlpatterns)),
     path("units/", unit_views.unit_list, name="units"),
     path("units/<int:unit_id>/", unit_views.unit_detail, name="unit"),
     path("people/<int:person_id>/", identity_views.person_detail, name="person"),
