@@ -102,9 +102,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--communes", type=int, default=3, help="communes per province")
         parser.add_argument("--no-people", action="store_true", help="skip demo accounts")
+        parser.add_argument(
+            "--population",
+            type=int,
+            default=4000,
+            help="generated people with a campaign history, for the dashboards (0: none)",
+        )
 
     @transaction.atomic
-    def handle(self, *args: Any, communes: int, no_people: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, communes: int, no_people: bool, population: int, **options: Any
+    ) -> None:
         version = framework.install_default()
         report = install_curriculum(version)
         program = default_program()
@@ -151,8 +159,21 @@ class Command(BaseCommand):
                 )
             for role, scope in roles:
                 identity.assign_role(person, role, Unit.objects.get(code=scope))
+        if population > 0:
+            self.generate_population(population, communes)
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for username, name, _job, _unit, _pos, roles in DEMO_PEOPLE:
             role_text = ", ".join(f"{r} @ {u}" for r, u in roles)
             self.stdout.write(f"  {username:<12} {name:<20} {role_text}")
+
+    def generate_population(self, people: int, communes: int) -> None:
+        """People with a campaign history since 2025-09 (progress tables only, see
+        hocvu/campaigns/generator.py) and the National Assembly and councils campaigns."""
+        from hocvu.campaigns.generator import PREFIX, ensure_campaigns, generate
+
+        if not User.objects.filter(username__startswith=f"{PREFIX}1-").exists():
+            report = generate(people=people, seed=1, communes=max(34, communes * 34))
+            self.stdout.write(f"Population: {report.people} people with a campaign history")
+        campaigns = ensure_campaigns(actor=User.objects.get(username="quantri"))
+        self.stdout.write(f"Campaigns: {', '.join(c.title for c in campaigns)}")
