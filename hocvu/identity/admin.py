@@ -1,18 +1,116 @@
+"""People in the admin, scoped to the editor's subtree.
+
+A subtree administrator manages the people of their units but cannot raise anyone's
+rights: the staff and superuser flags, groups and model permissions are not in their form,
+the administrator and author roles (whose reach is the whole platform) are granted or
+removed by national administrators only, and every unit field offers only the editor's
+units (a posted unit outside them is an invalid choice).
+"""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from hocvu.identity import access
 from hocvu.identity.admin_scoping import SubtreeAdmin
-from hocvu.identity.models import RoleAssignment, User
+from hocvu.identity.models import Role, RoleAssignment, User
+
+ADMINISTER = "platform.administer"
+# Roles that reach beyond a unit (the admin site, the whole framework and content).
+ELEVATED_ROLES = frozenset({Role.ADMINISTRATOR, Role.AUTHOR})
+_ALWAYS_EXCLUDED = ("password", "national_id", "user_permissions", "groups", "last_login")
+
+
+def _unit_field(
+    db_field: ForeignKey[Any, Any], request: HttpRequest, kwargs: dict[str, Any]
+) -> None:
+    if db_field.name == "unit":
+        kwargs["queryset"] = access.units_for(request.user, ADMINISTER).order_by("path")
+        if not access.is_national(request.user):
+            kwargs["required"] = True  # a person with no unit would leave the editor's scope
+
+
+def outranks(person: User, editor: Any) -> bool:
+    """True when ``person`` holds rights ``editor`` could not grant: then ``editor`` may
+    look but not change (a subtree administrator cannot deactivate a national one)."""
+    if access.is_national(editor):
+        return False
+    if person.is_superuser:
+        return True
+    scope = access.units_for(editor, ADMINISTER)
+    return (
+        RoleAssignment.objects.filter(user=person, role__in=ELEVATED_ROLES)
+        .exclude(unit__in=scope)
+        .exists()
+    )
 
 
 class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
     model = RoleAssignment
     extra = 0
     autocomplete_fields = ("unit",)
+
+    # Django's model permissions are not used: administrators of the person's subtree
+    # manage their roles (within the limits of ScopedRoleForm).
+    def _allowed(self, request: HttpRequest, obj: Any, change: bool) -> bool:
+        if not access.can(request.user, ADMINISTER, None):
+            return False
+        if obj is None:
+            return True
+        if not access.people_for(request.user, ADMINISTER).filter(pk=obj.pk).exists():
+            return False
+        return not (change and outranks(obj, request.user))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj, change=False)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj, change=True)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj, change=True)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, obj, change=True)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RoleAssignment]:
+        # Assignments over units outside the editor's subtree are not theirs to see or change.
+        units = access.units_for(request.user, ADMINISTER)
+        return super().get_queryset(request).filter(unit__in=units)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        _unit_field(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        if access.is_national(request.user):
+            return formset
+
+        class ScopedRoleFormSet(formset):  # type: ignore[misc, valid-type]
+            """Refuse adding, changing or deleting an administrator or author role."""
+
+            def clean(self) -> None:
+                super().clean()
+                for form in self.forms:
+                    if not hasattr(form, "cleaned_data"):
+                        continue
+                    deleting = self.can_delete and self._should_delete_form(form)
+                    roles = {form.cleaned_data.get("role"), form.initial.get("role")}
+                    if (form.has_changed() or deleting) and ELEVATED_ROLES & roles:
+                        raise ValidationError(
+                            _("Only a national administrator grants or removes this role.")
+                        )
+
+        return ScopedRoleFormSet
 
 
 @admin.register(User)
@@ -21,9 +119,24 @@ class PersonAdmin(SubtreeAdmin):
 
     list_display = ("full_name", "username", "unit", "position", "job_role", "is_active")
     search_fields = ("full_name", "username")
-    exclude = ("password", "national_id", "user_permissions", "groups", "last_login")
     readonly_fields = ("date_joined",)
     inlines = [RoleAssignmentInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return access.people_for(request.user, "person.manage").select_related("unit")
+        return access.people_for(request.user, ADMINISTER).select_related("unit")
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if access.is_national(request.user):
+            return _ALWAYS_EXCLUDED
+        return (*_ALWAYS_EXCLUDED, "is_staff", "is_superuser")
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        _unit_field(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or not outranks(obj, request.user)

@@ -7,10 +7,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from hocvu.audit.admin_base import AuditedAdmin
 from hocvu.identity import access
 
 
-class AuthorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuthorAdmin(AuditedAdmin):
     """Framework content: authors and administrators may view and edit drafts."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -34,7 +35,7 @@ def install_admin_site_permission() -> None:
     admin.site.has_permission = lambda request: access.may_use_admin(request.user)  # type: ignore[method-assign]
 
 
-class SubtreeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SubtreeAdmin(AuditedAdmin):
     """Units and people: administrators only, and only rows their ``get_queryset`` (a
     subtree from ``access``) holds. Nothing is deleted from the admin: people are
     deactivated and units moved, so their records stay auditable."""

@@ -17,7 +17,7 @@ class UnitAdmin(SubtreeAdmin):
     readonly_fields = ("parent", "path", "depth")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Unit]:
-        return access.units_for(request.user, "unit.manage")
+        return access.units_for(request.user, "platform.administer")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # units are created through the tree services, which set the path
