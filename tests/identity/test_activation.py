@@ -286,3 +286,14 @@ def test_activation_emails_go_through_the_outbox(world: World, imported: list[Us
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENT and message.body == ""  # the link is not kept
     assert activation.activate(match.group(1), NEW_PASSWORD).pk == imported[0].pk
+
+
+@pytest.mark.django_db
+def test_the_unit_page_links_managers_to_activation_in_vietnamese(
+    world: World, imported: list[User]
+) -> None:
+    link = reverse("unit-activation", args=[world.commune_a.pk])
+    manager_page = client_for(world.manager_a).get(reverse("unit", args=[world.commune_a.pk]))
+    assert link in manager_page.content.decode()
+    page = client_for(world.manager_a).get(link).content.decode()
+    assert "Kích hoạt tài khoản" in page and "In thư kích hoạt (PDF)" in page
