@@ -14,7 +14,7 @@ from hocvu.identity import access
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
     list_display = ("seq", "at", "actor", "action", "object_type", "object_id")
     list_filter = ("action",)
 

@@ -78,6 +78,7 @@ class ProgramAdmin(AuthorAdmin):
         return False
 
 
+# The base class is generic only in django-stubs (no subscript at run time).
 class LessonInline(AuthorInline, admin.TabularInline):  # type: ignore[type-arg]
     model = Lesson
     extra = 0
@@ -142,6 +143,7 @@ class RevisionDates:
         return _when(obj.published_at)
 
 
+# The base class is generic only in django-stubs (no subscript at run time).
 class RevisionInline(RevisionDates, AuthorInline, admin.TabularInline):  # type: ignore[type-arg]
     model = LessonRevision
     extra = 0
@@ -225,7 +227,7 @@ class LessonAdmin(AuthorAdmin):
         return None
 
 
-class RevisionForm(forms.ModelForm):  # type: ignore[type-arg]
+class RevisionForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in django-stubs
     class Meta:
         model = LessonRevision
         fields = ("title", "title_en", "minutes", "body", "transcript")
@@ -391,7 +393,7 @@ STATISTICS = (
 )
 
 
-class ItemForm(forms.ModelForm):  # type: ignore[type-arg]
+class ItemForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in django-stubs
     class Meta:
         model = Item
         fields = (

@@ -42,7 +42,7 @@ def is_national_admin(user: Any) -> bool:
     return access.is_national(user, "platform.administer")
 
 
-class NationalAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NationalAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
     """Platform-wide objects: national administrators only; nothing is deleted."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -86,7 +86,7 @@ class RevokeForm(forms.Form):
 
 
 @admin.register(Credential)
-class CredentialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CredentialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
     list_display = ("holder", "achievement", "issued_at", "revoked_at")
     list_filter = (RevocationState, "achievement")
     search_fields = ("learner__full_name", "learner__username")

@@ -39,6 +39,7 @@ class FrozenWhenPublished(AuthorAdmin):
         return super().has_delete_permission(request, obj)
 
 
+# The base class is generic only in django-stubs (no subscript at run time).
 class CompetenceLevelInline(admin.TabularInline):  # type: ignore[type-arg]
     model = CompetenceLevel
     extra = 0
@@ -79,7 +80,8 @@ class FrameworkVersionAdmin(FrozenWhenPublished):
                 self.message_user(request, _("Draft %(v)s created") % {"v": draft})
 
     def _version_of(self, obj: Any) -> FrameworkVersion | None:
-        return obj  # type: ignore[no-any-return]
+        version: FrameworkVersion = obj
+        return version
 
     @admin.action(description=_("Publish the selected drafts"))
     def publish_versions(self, request: HttpRequest, queryset: QuerySet[FrameworkVersion]) -> None:
@@ -98,7 +100,8 @@ class AreaAdmin(FrozenWhenPublished):
     list_filter = ("version",)
 
     def _version_of(self, obj: Any) -> FrameworkVersion | None:
-        return obj.version  # type: ignore[no-any-return]
+        area: Area = obj
+        return area.version
 
 
 @admin.register(Competence)
@@ -109,9 +112,11 @@ class CompetenceAdmin(FrozenWhenPublished):
     inlines = [CompetenceLevelInline]
 
     def _version_of(self, obj: Any) -> FrameworkVersion | None:
-        return obj.version  # type: ignore[no-any-return]
+        competence: Competence = obj
+        return competence.version
 
 
+# The base class is generic only in django-stubs (no subscript at run time).
 class RoleTargetInline(admin.TabularInline):  # type: ignore[type-arg]
     model = RoleTarget
     extra = 0
@@ -125,4 +130,5 @@ class RoleProfileAdmin(FrozenWhenPublished):
     inlines = [RoleTargetInline]
 
     def _version_of(self, obj: Any) -> FrameworkVersion | None:
-        return obj.version  # type: ignore[no-any-return]
+        profile: RoleProfile = obj
+        return profile.version

@@ -9,6 +9,7 @@ from django.db import models
 from hocvu.audit import crypto
 
 
+# The base class is generic only in django-stubs (no subscript at run time).
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """Text encrypted with AES-GCM before it reaches the database.
 

@@ -6,6 +6,8 @@ Authorization goes through ``hocvu.identity.access``; writes through
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -44,8 +46,8 @@ class PersonForm(forms.Form):
     job_role = forms.ChoiceField(label=_("role profile"), required=False)
     unit = forms.ModelChoiceField(label=_("unit"), queryset=Unit.objects.none())
 
-    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         field = self.fields["unit"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = access.units_for(user, "person.manage").order_by("path")

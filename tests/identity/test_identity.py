@@ -4,6 +4,7 @@ import pytest
 from django.core import serializers
 from django.db import connection
 from django.db.utils import IntegrityError
+from pytest_django import Settings
 
 from hocvu.audit import crypto
 from hocvu.identity.models import User
@@ -48,7 +49,7 @@ def test_a_bad_id_number_is_refused(bad: str) -> None:
         normalize_national_id(bad)
 
 
-def test_ciphertext_is_bound_to_its_field(settings: object) -> None:
+def test_ciphertext_is_bound_to_its_field(settings: Settings) -> None:
     token = crypto.encrypt(ID_NUMBER, "identity_user.national_id")
     assert crypto.decrypt(token, "identity_user.national_id") == ID_NUMBER
     with pytest.raises(crypto.DecryptionError):
@@ -58,16 +59,16 @@ def test_ciphertext_is_bound_to_its_field(settings: object) -> None:
         crypto.decrypt(tampered, "identity_user.national_id")
 
 
-def test_keys_rotate_without_losing_old_values(settings: object) -> None:
+def test_keys_rotate_without_losing_old_values(settings: Settings) -> None:
     old = crypto.encrypt(ID_NUMBER, "ctx")
-    settings.FIELD_ENCRYPTION_KEYS = ["new-key-" + "x" * 40, *settings.FIELD_ENCRYPTION_KEYS]  # type: ignore[attr-defined]
+    settings.FIELD_ENCRYPTION_KEYS = ["new-key-" + "x" * 40, *settings.FIELD_ENCRYPTION_KEYS]
     crypto.clear_key_cache()
     try:
         new = crypto.encrypt(ID_NUMBER, "ctx")
         assert new.split(":")[1] != old.split(":")[1]  # written under the new key
         assert crypto.decrypt(old, "ctx") == ID_NUMBER  # old values still read
     finally:
-        settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[1:]  # type: ignore[attr-defined]
+        settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[1:]
         crypto.clear_key_cache()
 
 
