@@ -19,7 +19,8 @@ Forms
     blueprint: the sum over cells of the count times the mean of P(cut) (and of I(cut))
     over the cell's operational items. Tolerances: the expected score at the cut within
     :data:`TCC_TOLERANCE` points, the information within :data:`INFO_TOLERANCE` of the
-    target (``tests/credentials/test_exam.py`` reports the spread over 1,000 forms).
+    target (``tests/certification/test_exam.py`` reports the spread over 1,000 forms).
+    The numeric core is :mod:`hocvu.psychometrics.assembly`.
 
 Scale and pass rule
     The exam mixes levels (a deputy's targets run from 1 to 3), so it is scored on the
@@ -45,8 +46,6 @@ Time and attempts
 
 from __future__ import annotations
 
-import math
-import random
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +66,7 @@ from hocvu.content.models import Item, ItemStatus
 from hocvu.content.services import LEVEL_CUTS
 from hocvu.framework.models import RoleProfile
 from hocvu.identity.models import User
+from hocvu.psychometrics import assembly, irt
 from hocvu.psychometrics.estimation import estimate_ability
 
 EXAM_MINUTES = 45
@@ -148,11 +148,10 @@ class PoolItem:
         return self.b - LEVEL_CUTS[self.level - 1]
 
     def p_at(self, theta: float) -> float:
-        return self.c + (1.0 - self.c) / (1.0 + math.exp(-self.a * (theta - self.relative_b)))
+        return float(irt.prob(theta, self.a, self.relative_b, self.c))
 
     def info_at(self, theta: float) -> float:
-        p = min(max(self.p_at(theta), 1e-12), 1 - 1e-12)
-        return self.a**2 * ((1 - p) / p) * ((p - self.c) / (1 - self.c)) ** 2
+        return float(irt.information(theta, self.a, self.relative_b, self.c))
 
 
 Pool = dict[tuple[str, int], list[PoolItem]]
@@ -171,25 +170,36 @@ def pool_for(role: RoleProfile) -> Pool:
     return pool
 
 
-@dataclass(frozen=True)
-class TargetForm:
-    tcc: float  # expected score at the cut
-    info: float  # test information at the cut
-    length: int
+#: Expected score (``tcc``) and information (``info``) at the cut, and the form length.
+TargetForm = assembly.FormTarget
+
+
+def _pool_arrays(cells: Sequence[Cell], pool: Pool) -> tuple[list[PoolItem], dict[str, Any]]:
+    """The blueprint's items in cell order and the arrays :mod:`assembly` takes."""
+    items: list[PoolItem] = []
+    cell_of: list[int] = []
+    for k, cell in enumerate(cells):
+        members = pool.get((cell.competence, cell.level), [])
+        if len(members) < cell.count:
+            raise ExamUnavailable(
+                f"too few operational items for {cell.competence} at level {cell.level}"
+            )
+        items += members
+        cell_of += [k] * len(members)
+    arrays = {
+        "a": [i.a for i in items],
+        "b": [i.relative_b for i in items],
+        "c": [i.c for i in items],
+        "cell": cell_of,
+        "counts": [cell.count for cell in cells],
+    }
+    return items, arrays
 
 
 def target_form(cells: Sequence[Cell], pool: Pool, cut: float = CUT) -> TargetForm:
     """The average form of the blueprint: what every assembled form is held to."""
-    tcc = info = 0.0
-    for cell in cells:
-        items = pool.get((cell.competence, cell.level), [])
-        if len(items) < cell.count:
-            raise ExamUnavailable(
-                f"too few operational items for {cell.competence} at level {cell.level}"
-            )
-        tcc += cell.count * sum(i.p_at(cut) for i in items) / len(items)
-        info += cell.count * sum(i.info_at(cut) for i in items) / len(items)
-    return TargetForm(tcc=tcc, info=info, length=sum(c.count for c in cells))
+    _, arrays = _pool_arrays(cells, pool)
+    return assembly.form_target(**arrays, cut=cut)
 
 
 @dataclass
@@ -206,10 +216,7 @@ class Form:
 
 def _deviation(tcc: float, info: float, target: TargetForm) -> float:
     """The larger of the two deviations, each in units of its tolerance (<= 1: within)."""
-    return max(
-        abs(tcc - target.tcc) / TCC_TOLERANCE,
-        abs(info - target.info) / (INFO_TOLERANCE * target.info) if target.info > 0 else 0.0,
-    )
+    return assembly.deviation(tcc, info, target, TCC_TOLERANCE, INFO_TOLERANCE)
 
 
 def assemble(
@@ -224,53 +231,25 @@ def assemble(
     """One candidate's form: a seeded random draw per cell, then greedy swaps within cells
     until the expected score and the information at the cut match the target form."""
     target = target or target_form(cells, pool, cut)
-    rng = random.Random(seed)  # noqa: S311 - reproducible forms, not a secret
+    items, arrays = _pool_arrays(cells, pool)
     seen = set(exclude)
-    chosen: list[list[PoolItem]] = []
-    spare: list[list[PoolItem]] = []
-    reused: list[str] = []
-    for cell in cells:
-        items = list(pool.get((cell.competence, cell.level), []))
-        if len(items) < cell.count:
-            raise ExamUnavailable(
-                f"too few operational items for {cell.competence} at level {cell.level}"
-            )
-        fresh = [i for i in items if i.code not in seen]
-        eligible = fresh if len(fresh) >= cell.count else items
-        picked = rng.sample(eligible, cell.count)
-        if eligible is items:
-            reused += [i.code for i in picked if i.code in seen]
-        chosen.append(picked)
-        spare.append([i for i in eligible if i not in picked])
-    p = {i.code: i.p_at(cut) for cell_items in pool.values() for i in cell_items}
-    inf = {i.code: i.info_at(cut) for cell_items in pool.values() for i in cell_items}
-    tcc = sum(p[i.code] for picked in chosen for i in picked)
-    info = sum(inf[i.code] for picked in chosen for i in picked)
-    swaps = 0
-    current = _deviation(tcc, info, target)
-    while current > 1.0 and swaps < MAX_SWAPS:
-        best: tuple[float, int, int, int] | None = None
-        for k in range(len(cells)):
-            for out_pos, out in enumerate(chosen[k]):
-                for in_pos, new in enumerate(spare[k]):
-                    dev = _deviation(
-                        tcc - p[out.code] + p[new.code],
-                        info - inf[out.code] + inf[new.code],
-                        target,
-                    )
-                    if dev < current - 1e-12 and (best is None or dev < best[0]):
-                        best = (dev, k, out_pos, in_pos)
-        if best is None:
-            break
-        current, k, out_pos, in_pos = best
-        out, new = chosen[k][out_pos], spare[k][in_pos]
-        chosen[k][out_pos], spare[k][in_pos] = new, out
-        tcc += p[new.code] - p[out.code]
-        info += inf[new.code] - inf[out.code]
-        swaps += 1
-    codes = [i.code for picked in chosen for i in picked]
-    rng.shuffle(codes)  # the order of questions differs too
-    return Form(codes=codes, tcc=tcc, info=info, swaps=swaps, reused=reused)
+    form = assembly.assemble_form(
+        **arrays,
+        seed=seed,
+        exclude=[i.code in seen for i in items],
+        cut=cut,
+        target=target,
+        tcc_tolerance=TCC_TOLERANCE,
+        info_tolerance=INFO_TOLERANCE,
+        max_swaps=MAX_SWAPS,
+    )
+    return Form(
+        codes=[items[j].code for j in form.items.tolist()],
+        tcc=form.tcc,
+        info=form.info,
+        swaps=form.swaps,
+        reused=[items[j].code for j in form.reused.tolist()],
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -289,7 +289,7 @@ def assemble_form(
     seen: NDArray[np.bool_] = np.zeros(n_items, dtype=bool)
     if exclude is not None:
         seen = np.asarray(exclude)
-        if seen.shape != (n_items,) or seen.dtype != np.bool_:
+        if seen.shape != (n_items,) or (seen.dtype != np.bool_ and n_items > 0):
             raise ValueError(f"exclude must be a boolean array of shape ({n_items},)")
     is_seen = seen.tolist()
     if target is None:
