@@ -197,3 +197,52 @@ def test_people_created_in_bulk_are_synced_in_one_pass() -> None:
     sync_people(u.pk for u in made)  # again: nothing counted twice
     assert totals(colleague.unit)["people"] == 26
     assert_rebuild_agrees()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_events_lose_no_count() -> None:
+    """Threads adding people and certificates to one commune at once: every count lands."""
+    import threading
+
+    from django.db import connection
+
+    from hocvu.identity.services import create_person
+    from hocvu.organizations.models import UnitKind
+    from hocvu.organizations.services import create_unit
+
+    if connection.vendor != "postgresql":
+        # The SQLite test database is an in-memory shared cache, where a second writer fails
+        # at once ("table is locked") instead of waiting as it does on the WAL file in use.
+        pytest.skip("concurrent writers need PostgreSQL (or a file database)")
+    root = create_unit(code="VN", name="Toàn quốc", kind=UnitKind.NATIONAL)
+    province = create_unit(code="P", name="Tỉnh", kind=UnitKind.PROVINCIAL_COUNCIL, parent=root)
+    commune = create_unit(code="X", name="Xã", kind=UnitKind.COMMUNE_COUNCIL, parent=province)
+    threads, per_thread = 6, 5
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads)
+
+    def work(t: int) -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                create_person(
+                    username=f"t{t}-{i}", full_name=f"Người {t} {i}", unit=commune, password="!"
+                )
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert not errors, errors
+    expected = threads * per_thread
+    for unit in (commune, province, root):
+        assert totals(unit)["people"] == expected, (connection.vendor, unit.code)
+    assert UnitDay.objects.filter(unit=root).count() == 1  # one row for the day, not six
+    assert_rebuild_agrees()
