@@ -53,11 +53,14 @@ def test_it_spreads_people_over_the_national_tree_with_s_curves(population: Any)
     # The National Assembly is ahead of the communes.
     na = statuses.filter(job_role__startswith="na_")
     communes = statuses.filter(job_role="commune_council")
-    share = lambda rows: rows.filter(certified_on__isnull=False).count() / rows.count()  # noqa: E731
+
+    def share(rows: Any) -> float:
+        return float(rows.filter(certified_on__isnull=False).count() / rows.count())
+
     assert share(na) > share(communes)
     # Vietnamese names, searchable without diacritics.
-    person = statuses.first()
-    assert person is not None and person.name_folded.isascii()
+    first = statuses.first()
+    assert first is not None and first.name_folded.isascii()
 
 
 def test_its_aggregates_equal_a_rebuild_from_the_statuses(population: Any) -> None:
