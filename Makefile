@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck check-migrations unit browser bench bench-quick system-deps messages lock clean
+.PHONY: demo serve test lint typecheck check-migrations unit browser bench bench-quick system-deps messages lock clean
 
 $(BIN)/.runtime: requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,13 @@ messages: $(BIN)/.runtime
 demo: $(BIN)/.runtime messages
 	$(BIN)/python manage.py migrate -v0
 	HOCVU_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py seed_demo
+	@echo "  (development server; the production configuration is 'make serve', docs/operations.md)"
 	HOST=$(HOST) PORT=$(PORT) scripts/demo.sh
+
+## The production configuration on this machine: gunicorn, WhiteNoise (collectstatic),
+## the task worker and the delivery worker; SQLite unless DATABASE_URL is set.
+serve: $(BIN)/.runtime messages
+	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .

@@ -181,6 +181,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app, pre-compressed, before any other middleware.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages travel compressed (a learner page is ~5-25 KB gzipped, the budget is 50 KB).
     # CSRF tokens are masked per response, which defeats BREACH-style guessing.
     "django.middleware.gzip.GZipMiddleware",
@@ -238,6 +240,22 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("HOCVU_STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("HOCVU_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Production (make serve, deploy/) sets HOCVU_STATIC_MANIFEST=1 and runs collectstatic:
+# content-hashed, compressed files that browsers cache for a year. Without it (tests, the
+# demo's development server) the plain storage needs no collectstatic and WhiteNoise finds
+# the files in the apps.
+STATIC_MANIFEST = env_bool("HOCVU_STATIC_MANIFEST", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 TASKS = {"default": {"BACKEND": env("HOCVU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
@@ -249,6 +267,13 @@ CACHES = {
     )
 }
 
+# Sessions never touch the database: in the shared cache when there is one (Redis), else
+# in a signed cookie (no server state; a password change still ends every session, see
+# docs/operations.md). HOCVU_SESSION_ENGINE=db|cache|signed_cookies overrides.
+_SESSIONS = env("HOCVU_SESSION_ENGINE") or ("cache" if env("REDIS_URL") else "signed_cookies")
+if _SESSIONS not in {"db", "cache", "cached_db", "signed_cookies"}:
+    raise ImproperlyConfigured("HOCVU_SESSION_ENGINE: expected db, cache or signed_cookies")
+SESSION_ENGINE = f"django.contrib.sessions.backends.{_SESSIONS}"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool(
     "HOCVU_SECURE_COOKIES", not DEBUG and env_bool("HOCVU_HTTPS", False)
