@@ -16,7 +16,9 @@ stores nothing; the server answers 200 only after the answer is committed. The s
 
 The item key never leaves the server: questions are described with ``public_item``.
 Placement attempts are answered one question at a time (the pending one); their
-answers are not reported right or wrong, so the key cannot be probed.
+answers are not reported right or wrong, so the key cannot be probed. The answer to a
+placement question carries the next question (``next``, null at the end), so a client
+needs one request per question.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class OutcomeOut(Schema):
     finished: bool
     explanation: str
     n_answered: int
+    next: dict[str, Any] | None = None
 
 
 class ProblemOut(Schema):
@@ -153,13 +156,10 @@ def answer(request: HttpRequest, attempt_id: str) -> Any:
         return _problem(400, "bad_request", detail or "the body must be a JSON object")
     if payload.answered_at is not None and payload.answered_at.tzinfo is None:
         return _problem(400, "bad_request", "answered_at needs a time zone")
-    attempt = _attempt_or_none(request, attempt_id)
-    if attempt is None:
-        return _problem(404, "not_found", "attempt not found")
     try:
         outcome = services.record_answer(
             user=request.user,
-            attempt_id=attempt.pk,
+            attempt_id=attempt_id,
             item_uid=payload.item,
             answer=payload.answer,
             answer_id=payload.answer_id,
@@ -170,7 +170,8 @@ def answer(request: HttpRequest, attempt_id: str) -> Any:
         return _problem(STATUS.get(exc.code, 400), exc.code, str(exc))
     except Http404:
         return _problem(404, "not_found", "attempt not found")
-    feedback = attempt.kind in FEEDBACK_KINDS
+    feedback = outcome.kind in FEEDBACK_KINDS
+    following = outcome.next_item
     return {
         "response_id": outcome.response_id,
         "correct": outcome.correct if feedback else None,
@@ -179,4 +180,5 @@ def answer(request: HttpRequest, attempt_id: str) -> Any:
         "finished": outcome.finished,
         "explanation": outcome.explanation,
         "n_answered": outcome.n_answered,
+        "next": None if following is None else public_item(following),
     }

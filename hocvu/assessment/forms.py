@@ -125,12 +125,16 @@ def answer_error_text(exc: Exception) -> str:
     return messages.get(code, messages["invalid_answer"])
 
 
-def record_form_answer(request: HttpRequest, attempt_id: UUID, item: Item) -> services.Outcome:
+def record_form_answer(
+    request: HttpRequest, attempt_id: UUID, item: Item, *, kind: str | None = None
+) -> services.Outcome:
     """Record the answer posted for ``item`` in an HTML form (see ``record_answer``).
 
     Raises :class:`InvalidAnswer` or :class:`services.AnswerError`; nothing is stored then.
     """
     return services.record_answer(
+        kind=kind,
+        item=item,
         user=request.user,
         attempt_id=attempt_id,
         item_uid=item.uid,

@@ -214,7 +214,7 @@ def _queue_next(attempt: Attempt, session: AdaptiveSession | None) -> Item | Non
     if code is None:
         _finish(attempt, session)
         return None
-    attempt.pending_item = Item.objects.get(code=code)
+    attempt.pending_item = Item.objects.select_related("competence").get(code=code)
     attempt.state = session.to_dict()
     attempt.save(update_fields=["pending_item", "state", "n_answered"])
     return attempt.pending_item
@@ -230,7 +230,7 @@ def _pilot_for(attempt: Attempt) -> Item | None:
         return None
     if attempt.n_answered >= engine.PLACEMENT.max_length - 1:
         return None
-    seen = Response.objects.filter(attempt__learner=attempt.learner).values("item_id")
+    seen = Response.objects.filter(attempt__learner_id=attempt.learner_id).values("item_id")
     return (
         Item.objects.filter(competence__version=attempt.framework_version, status=ItemStatus.PILOT)
         .exclude(pk__in=seen)
@@ -277,8 +277,13 @@ def record_answer(
     answer_id: UUID | str,
     answered_at: datetime | None = None,
     seconds: float | None = None,
+    kind: str | None = None,
+    item: Item | None = None,
 ) -> Outcome:
     """Store one answer exactly once and move the attempt on.
+
+    ``kind``: the attempt must be of this kind (404 otherwise), checked on the one read of
+    the attempt. ``item``: the question already read by the caller (its uid is checked).
 
     The same ``answer_id`` sent again (a retry, a double tap, an offline replay) returns
     the first outcome and stores nothing. Every refusal raises :class:`AnswerError` and
@@ -300,6 +305,8 @@ def record_answer(
     try:
         with transaction.atomic():
             attempt = _locked_attempt_for(user, attempt_id)
+            if kind is not None and attempt.kind != kind:
+                raise Http404("attempt not found")
             previous = Response.objects.filter(answer_id=answer_uuid).select_related("item").first()
             if previous is not None:
                 return _replay(previous, attempt, item_uuid, answer)
@@ -307,7 +314,8 @@ def record_answer(
                 raise AnswerError("closed", "this attempt is already finished")
             if attempt.expires_at <= now:
                 raise AnswerError("expired", "this attempt has expired")
-            item = Item.objects.filter(uid=item_uuid).first()
+            if item is None or item.uid != item_uuid:
+                item = Item.objects.filter(uid=item_uuid).first()
             if item is None:
                 raise AnswerError("not_in_attempt", "this question is not part of the attempt")
             if attempt.kind == AttemptKind.PLACEMENT:

@@ -80,9 +80,9 @@ def placement_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
-    attempt = assessment.attempt_for(request.user, attempt_id)
-    if attempt.kind != AttemptKind.PLACEMENT:
-        raise Http404("not a placement test")
+    """One placement question. An answer from htmx gets the next question in the same
+    response; a plain form POST is redirected to this page (POST/redirect/GET)."""
+    fragment = request.headers.get("HX-Request") == "true"
     error = ""
     status = 200
     if request.method == "POST":
@@ -92,27 +92,56 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
             raise Http404("question not found") from None
         item = get_object_or_404(Item, uid=item_uid)
         try:
-            outcome = record_form_answer(request, attempt.pk, item)
+            # The attempt is authorized (the caller's own placement test, 404 otherwise)
+            # on the service's one locked read of it.
+            outcome = record_form_answer(request, attempt_id, item, kind=AttemptKind.PLACEMENT)
         except (InvalidAnswer, assessment.AnswerError) as exc:
             error, status = answer_error_text(exc), 400
         else:
-            if outcome.finished:
-                return redirect("proficiency")
-            return redirect("placement", attempt_id=attempt.pk)
+            if outcome.finished or (fragment and outcome.next_item is None):
+                return _placement_redirect(fragment, reverse("proficiency"))
+            if not fragment:
+                return redirect("placement", attempt_id=attempt_id)
+            # The next question was chosen with the answer: render it, no second request.
+            return _placement_page(request, attempt_id, outcome.next_item, outcome.n_answered)
+    attempt = assessment.attempt_for(request.user, attempt_id)
+    if attempt.kind != AttemptKind.PLACEMENT:
+        raise Http404("not a placement test")
     question = assessment.next_placement_item(attempt)
     if question is None:
-        return redirect("proficiency")
-    attempt.refresh_from_db()
+        return _placement_redirect(fragment, reverse("proficiency"))
+    if error and fragment:
+        status = 200  # htmx swaps only successful responses; the error is in the page
+    return _placement_page(request, attempt.pk, question, attempt.n_answered, error, status)
+
+
+def _placement_redirect(fragment: bool, url: str) -> HttpResponse:
+    if fragment:  # htmx follows HX-Redirect with a full page load
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _placement_page(
+    request: HttpRequest,
+    attempt_id: uuid.UUID,
+    item: Item | None,
+    n_answered: int,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    fragment = request.headers.get("HX-Request") == "true"
     return render(
         request,
-        "learning/placement.html",
+        "learning/_placement_question.html" if fragment else "learning/placement.html",
         {
-            "attempt": attempt,
-            "item": question,
+            "attempt_id": attempt_id,
+            "item": item,
             "answer_id": uuid.uuid4(),
-            "number": attempt.n_answered + 1,
+            "number": n_answered + 1,
             "maximum": 60,
-            "percent": min(100, round(100 * attempt.n_answered / 60)),
+            "percent": min(100, round(100 * n_answered / 60)),
             "error": error,
         },
         status=status,
