@@ -66,6 +66,16 @@ def current_credential(learner: User, achievement: Achievement) -> Credential | 
     )
 
 
+def latest_credential(learner: User, achievement: Achievement) -> Credential | None:
+    """The learner's most recent certificate for ``achievement``, revoked or not (what the
+    learner's pages show: a revoked one says so, with the reason and date)."""
+    return (
+        Credential.objects.filter(learner=learner, achievement=achievement)
+        .order_by("-issued_at", "-pk")
+        .first()
+    )
+
+
 def issue_if_earned(learner: User, achievement: Achievement) -> Credential | None:
     """The learner's certificate for ``achievement`` if earned (issued now if needed)."""
     with transaction.atomic():

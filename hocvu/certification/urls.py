@@ -6,6 +6,7 @@ from hocvu.certification import views
 
 urlpatterns = [
     path("exam/", views.exam_home, name="exam-home"),
+    path("exam/start/", views.exam_start, name="exam-start"),
     path("exam/<uuid:attempt_id>/", views.exam_page, name="exam"),
     path("exam/<uuid:attempt_id>/submit/", views.exam_submit, name="exam-submit"),
     path("exam/<uuid:attempt_id>/result/", views.exam_result, name="exam-result"),

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from hocvu.assessment import services as assessment
 from hocvu.assessment.forms import answer_error_text, record_form_answer
 from hocvu.assessment.models import AttemptStatus, Response
-from hocvu.certification import exam, rules
+from hocvu.certification import eligibility, exam, rules
 from hocvu.content import services as content
 from hocvu.content.scoring import InvalidAnswer
 from hocvu.credentials.models import Achievement
@@ -54,41 +54,83 @@ def _policy_text(code: str, not_before: Any) -> str:
     return texts.get(code, _("The exam is not available now."))
 
 
+def _home_context(learner: User, achievement: Achievement) -> dict[str, Any]:
+    status = exam.eligibility(learner, achievement)
+    missing = eligibility.gaps(learner, achievement)
+    blocked = bool(missing) and not eligibility.open_below_target()
+    return {
+        "status": status,
+        "policy": "" if status.allowed else _policy_text(status.code, status.not_before),
+        "gaps": missing,
+        "blocked_by_gaps": blocked and status.active is None,
+        "length": sum(c.count for c in exam.blueprint(achievement.role_profile)),
+        "minutes": exam.EXAM_MINUTES,
+        "max_attempts": exam.MAX_ATTEMPTS_PER_YEAR,
+        "waiting_days": exam.WAITING_PERIOD.days,
+        "left_after": max(0, status.left - 1),
+        "credential": rules.latest_credential(learner, achievement),
+    }
+
+
+def _achievement(learner: User) -> Achievement | None:
+    program = content.default_program()
+    return rules.achievement_for(learner, program) if program else None
+
+
 @login_required
 def exam_home(request: HttpRequest) -> HttpResponse:
-    """The learner's certification exam: rules, attempts left, start or resume."""
+    """The learner's certification exam: rules, what is missing, attempts left, and the way
+    to start (through a confirmation) or resume."""
     learner = _learner(request)
-    program = content.default_program()
-    achievement = rules.achievement_for(learner, program) if program else None
-    error = ""
+    achievement = _achievement(learner)
     if achievement is not None and request.method == "POST":
-        try:
-            attempt = exam.start_exam(learner, achievement)
-        except exam.ExamPolicyError as exc:
-            error = _policy_text(exc.code, exc.not_before)
-        except exam.ExamUnavailable:
-            error = _("The exam cannot be assembled yet: the question bank is not complete.")
-        else:
-            return redirect("exam", attempt_id=attempt.pk)
-    context: dict[str, Any] = {"achievement": achievement, "error": error}
+        # Starting is confirmed on its own page; a bare POST never spends an attempt.
+        return redirect("exam-start")
+    context: dict[str, Any] = {"achievement": achievement, "error": ""}
     if achievement is not None:
-        status = exam.eligibility(learner, achievement)
-        context.update(
-            {
-                "status": status,
-                "policy": "" if status.allowed else _policy_text(status.code, status.not_before),
-                "length": sum(c.count for c in exam.blueprint(achievement.role_profile)),
-                "minutes": exam.EXAM_MINUTES,
-                "max_attempts": exam.MAX_ATTEMPTS_PER_YEAR,
-                "waiting_days": exam.WAITING_PERIOD.days,
-                "history": list(
-                    exam.exam_attempts(learner, achievement.pk).order_by("-started_at")[:5]
-                ),
-                "decision": rules.decide(learner, achievement),
-                "credential": rules.current_credential(learner, achievement),
-            }
+        context.update(_home_context(learner, achievement))
+        context["history"] = list(
+            exam.exam_attempts(learner, achievement.pk).order_by("-started_at")[:5]
         )
-    return render(request, "certification/exam_home.html", context, status=400 if error else 200)
+        context["decision"] = rules.decide(learner, achievement)
+    return render(request, "certification/exam_home.html", context)
+
+
+@login_required
+def exam_start(request: HttpRequest) -> HttpResponse:
+    """The confirmation step: what starting means (one of the yearly attempts, the clock
+    runs at once), then the start itself (POST with ``confirm=yes``)."""
+    learner = _learner(request)
+    achievement = _achievement(learner)
+    if achievement is None:
+        return redirect("exam-home")
+    context = {"achievement": achievement, **_home_context(learner, achievement)}
+    status = context["status"]
+    if status.active is not None:
+        return redirect("exam", attempt_id=status.active.pk)
+    if request.method != "POST":
+        if not status.allowed or context["blocked_by_gaps"]:
+            return redirect("exam-home")  # the exam page says why
+        return render(request, "certification/exam_start.html", context)
+    error = ""
+    try:
+        attempt = eligibility.start(
+            learner, achievement, confirmed=request.POST.get("confirm") == "yes"
+        )
+    except eligibility.NotReady as exc:
+        error = (
+            _("Tick the box to confirm that you want to use an attempt now.")
+            if exc.code == "unconfirmed"
+            else _("Some competences are still below your role's target.")
+        )
+    except exam.ExamPolicyError as exc:
+        error = _policy_text(exc.code, exc.not_before)
+    except exam.ExamUnavailable:
+        error = _("The exam cannot be assembled yet: the question bank is not complete.")
+    else:
+        return redirect("exam", attempt_id=attempt.pk)
+    context["error"] = error
+    return render(request, "certification/exam_start.html", context, status=400)
 
 
 def _exam_context(attempt: Any) -> dict[str, Any]:
@@ -197,6 +239,6 @@ def exam_result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             "rows": list(by_competence.values()),
             "achievement": achievement,
             "decision": decision,
-            "credential": rules.current_credential(learner, achievement) if achievement else None,
+            "credential": rules.latest_credential(learner, achievement) if achievement else None,
         },
     )

@@ -1,10 +1,15 @@
 """The certificate as a PDF: A4 landscape, in Vietnamese, carrying the credential.
 
-The page shows the learner's name, the achievement, the role, the date of issue in
-Vietnamese, the certificate id and a QR code of the public verification address. The
-signed credential itself is embedded as two attached files, ``credential.jwt`` (the
-VC-JWT) and ``credential.json`` (the JSON-LD with its Data Integrity proof), so the PDF
-alone is enough to verify the certificate (``hocvu.credentials.services.verify``).
+Everything the page says comes from the signed credential, never from today's database:
+the holder's name and date of birth as signed, the role, the achievement, the number of
+competences aligned and their framework, the dates, the issuing authority. A learner
+renamed after issue still gets the name that verifies. The page also says how to check
+it: the certificate id, a QR code of the public verification address and the address of
+the verification page that accepts the PDF itself. The signed credential is embedded as
+two attached files, ``credential.jwt`` (the VC-JWT) and ``credential.json`` (the JSON-LD
+with its Data Integrity proof), so the PDF alone is enough to verify the certificate
+(``hocvu.credentials.services.verify``). A revoked certificate gets no PDF (the view
+answers with a page saying so).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import logging
 import tempfile
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ from fpdf import FPDF
 
 from hocvu.content.pdf import FONTS
 from hocvu.credentials.models import Credential
+from hocvu.credentials.vc import BIRTH_DATE_IDENTITY, parse_datetime
 
 # fontTools reports every table it subsets at INFO level: noise, and slow, per PDF.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -110,24 +116,58 @@ def _qr(pdf: FPDF, text: str, x: float, y: float, size: float) -> None:
                 c += 1
 
 
+def _signed_facts(document: dict[str, Any]) -> dict[str, Any]:
+    """What the certificate shows, read from the signed credential only."""
+    subject = document.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    achievement = subject.get("achievement")
+    achievement = achievement if isinstance(achievement, dict) else {}
+    identity = {
+        str(i.get("identityType")): str(i.get("identityHash", ""))
+        for i in subject.get("identifier") or []
+        if isinstance(i, dict) and not i.get("hashed")
+    }
+    alignment = [a for a in achievement.get("alignment") or [] if isinstance(a, dict)]
+    issuer = document.get("issuer")
+    issuer = issuer if isinstance(issuer, dict) else {"id": str(issuer or "")}
+    birth = identity.get(BIRTH_DATE_IDENTITY, "")
+    try:
+        birth = date.fromisoformat(birth).strftime("%d/%m/%Y") if birth else ""
+    except ValueError:
+        birth = ""
+    return {
+        "name": identity.get("name", ""),
+        "birth": birth,
+        "role": str(subject.get("role", "")),
+        "achievement": str(achievement.get("name", "")),
+        "description": str(achievement.get("description", "")),
+        "n_aligned": len(alignment),
+        "framework": str(alignment[0].get("targetFramework", "")) if alignment else "",
+        "issued": parse_datetime(document.get("validFrom")),
+        "until": parse_datetime(document.get("validUntil")),
+        "issuer_name": str(issuer.get("name", "")),
+        "issuer_url": str(issuer.get("url", "")),
+    }
+
+
 def certificate_pdf(credential: Credential, *, verify_url: str | None = None) -> bytes:
-    """The certificate of ``credential`` as PDF bytes."""
+    """The certificate of ``credential`` as PDF bytes, from its signed document only."""
     from hocvu.credentials import services
 
     url = verify_url or services.credential_url(credential)
-    achievement = credential.achievement
-    role = achievement.role_profile
-    name = credential.learner.full_name or credential.learner.get_username()
+    facts = _signed_facts(credential.document)
+    name = facts["name"]
+    issued = facts["issued"] or credential.issued_at
 
     pdf = FPDF(orientation="landscape", format="A4")
     for style in _FACES:
         pdf.add_font("DejaVu", style, str(_font(style)))
     pdf.set_auto_page_break(auto=False)
     pdf.set_title(f"Giấy chứng nhận – {name}")
-    pdf.set_author(PROGRAM_LINE)
-    pdf.set_subject(achievement.name)
+    pdf.set_author(facts["issuer_name"] or PROGRAM_LINE)
+    pdf.set_subject(facts["achievement"])
     pdf.set_lang("vi")
-    pdf.set_creation_date(credential.issued_at)
+    pdf.set_creation_date(issued)
     pdf.add_page()
     width, height = pdf.w, pdf.h  # 297 x 210 mm
 
@@ -148,26 +188,31 @@ def certificate_pdf(credential: Credential, *, verify_url: str | None = None) ->
         pdf.multi_cell(width - 60, size * 0.5, text, align="C")
         pdf.ln(gap)
 
-    pdf.set_y(24)
+    pdf.set_y(22)
     line(PROGRAM_LINE.upper(), 11, "B", _NAVY, 1)
-    line(achievement.program.title, 10, "", _GREY, 8)
-    line("GIẤY CHỨNG NHẬN", 30, "B", _NAVY, 6)
+    if facts["issuer_name"]:
+        line(f"Cơ quan cấp: {facts['issuer_name']}", 9, "", _GREY, 6)
+    line("GIẤY CHỨNG NHẬN", 30, "B", _NAVY, 5)
     line("Chứng nhận", 12, "I", _GREY, 2)
-    line(name, 24, "B", (0, 0, 0), 5)
+    line(name, 24, "B", (0, 0, 0), 2)
+    if facts["birth"]:
+        line(f"Ngày sinh: {facts['birth']}", 11, "", (0, 0, 0), 3)
     line("đã hoàn thành chương trình và đạt", 12, "I", _GREY, 2)
-    line(achievement.name, 15, "B", _NAVY, 3)
-    line(f"Vị trí: {role.title}", 12, "", (0, 0, 0), 2)
-    n_targets = role.targets.filter(level__gte=1).count()
-    line(
-        f"Đạt mức yêu cầu ở cả {n_targets} năng lực số của vị trí – {role.version.title}",
-        10,
-        "",
-        _GREY,
-        2,
-    )
-    line(f"Cấp {vietnamese_date(credential.issued_at)}", 11, "", (0, 0, 0), 2)
-    if credential.valid_until:
-        line(f"Có giá trị đến {vietnamese_date(credential.valid_until)}", 10, "", _GREY, 2)
+    line(facts["achievement"], 15, "B", _NAVY, 3)
+    if facts["role"]:
+        line(f"Vị trí: {facts['role']}", 12, "", (0, 0, 0), 2)
+    if facts["n_aligned"]:
+        line(
+            f"Đạt mức yêu cầu ở cả {facts['n_aligned']} năng lực số của vị trí"
+            + (f" – {facts['framework']}" if facts["framework"] else ""),
+            10,
+            "",
+            _GREY,
+            2,
+        )
+    line(f"Cấp {vietnamese_date(issued)}", 11, "", (0, 0, 0), 2)
+    if facts["until"]:
+        line(f"Có giá trị đến {vietnamese_date(facts['until'])}", 10, "", _GREY, 2)
 
     # Verification block: QR bottom right, id and address bottom left.
     size = 38
@@ -177,26 +222,30 @@ def certificate_pdf(credential: Credential, *, verify_url: str | None = None) ->
     pdf.set_text_color(*_GREY)
     pdf.set_xy(qr_x - 6, qr_y + size + 0.5)
     pdf.cell(size + 12, 4, "Quét mã để kiểm tra", align="C")
-    pdf.set_xy(24, height - 40)
+    verify_page = f"{services.public_url()}/verify/"
+    pdf.set_xy(24, height - 44)
     pdf.set_font("DejaVu", "B", 9)
     pdf.set_text_color(0, 0, 0)
     pdf.cell(0, 5, f"Mã chứng nhận: {credential.pk}")
-    pdf.set_xy(24, height - 35)
     pdf.set_font("DejaVu", "", 8)
     pdf.set_text_color(*_GREY)
-    pdf.cell(0, 4.5, f"Kiểm tra tại: {url}")
-    pdf.set_xy(24, height - 30.5)
-    pdf.cell(
-        0,
-        4.5,
-        "Tệp PDF này mang chứng nhận số đã ký (Open Badges 3.0): credential.jwt, credential.json",
-    )
+    for offset, text in (
+        (39, f"Kiểm tra tính hợp lệ: quét mã QR hoặc mở {url}"),
+        (34.5, f"hoặc tải tệp PDF này lên {verify_page} (không cần tài khoản)."),
+        (
+            30,
+            "Tệp PDF này mang chứng nhận số đã ký (Open Badges 3.0): "
+            "credential.jwt, credential.json",
+        ),
+    ):
+        pdf.set_xy(24, height - offset)
+        pdf.cell(0, 4.5, text)
 
     # The credential itself, attached.
     pdf.embed_file(
         bytes=credential.jwt.encode("ascii"),
         basename=JWT_NAME,
-        modification_date=credential.issued_at,
+        modification_date=issued,
         mime_type="application/vc+jwt",
         desc="Verifiable Credential (VC-JWT)",
         compress=False,
@@ -204,7 +253,7 @@ def certificate_pdf(credential: Credential, *, verify_url: str | None = None) ->
     pdf.embed_file(
         bytes=credential_json(credential),
         basename=JSON_NAME,
-        modification_date=credential.issued_at,
+        modification_date=issued,
         mime_type="application/vc+ld+json",
         desc="Verifiable Credential (JSON-LD, Data Integrity proof)",
         compress=False,

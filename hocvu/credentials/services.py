@@ -37,6 +37,7 @@ from hocvu.credentials.models import (
     StatusList,
 )
 from hocvu.credentials.vc import (
+    BIRTH_DATE_IDENTITY,
     EXPIRED,
     INVALID,
     JWT_CLAIMS,
@@ -75,8 +76,7 @@ PRIVATE_KEY_CONTEXT = "credentials_issuerkey.private_key"
 DEFAULT_ISSUER_NAME = "Bình dân học vụ số – Quốc hội số"
 STATUS_PATH = "/credentials/status/"
 STATUS_TTL_MS = 60_000
-#: OB 3.0 identity type (an ``ext:`` extension of IdentifierTypeEnum) of the date of birth.
-BIRTH_DATE_IDENTITY = "ext:dateOfBirth"  # verifiers may cache a status list for a minute
+# verifiers may cache a status list for a minute
 _STRIDE = 0x9E3779B1  # odd: spreads consecutive slots over the list (a bijection mod 2**k)
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -358,6 +358,7 @@ def credential_document(
             "id": f"urn:uuid:{uuid.uuid4()}",
             "type": ["AchievementSubject"],
             "identifier": identifiers,
+            "role": jsonld.clean_text(achievement.role_profile.title),
             "achievement": achievement_doc,
         },
         "credentialStatus": {
@@ -526,6 +527,8 @@ def _against_stored(result: Verification, given: Mapping[str, Any] | None) -> Ve
 def _verify_presented(
     resolver: Any, *, document: dict[str, Any] | None = None, jwt: str | None = None
 ) -> Verification:
+    if document is not None:
+        jsonld.check_size(document)  # before any JSON-LD processing (TooComplexError)
     result = verify_forms(resolver=resolver, document=document, jwt=jwt)
     if not isinstance(resolver, DatabaseResolver) or result.status not in (VALID, REVOKED, EXPIRED):
         return result

@@ -46,6 +46,9 @@ JWT_ALGS_ACCEPTED = ("EdDSA", "Ed25519")
 JWT_TYP = "JWT"
 LEGACY_JWT_TYP = "vc+jwt"  # tokens issued before the OB 3.0 §8.2 profile
 JWT_HEADERS = frozenset({"alg", "kid", "typ", "cty"})
+#: OB 3.0 identity type (an ``ext:`` extension of IdentifierTypeEnum) of the holder's date
+#: of birth, signed beside the name to tell two holders of the same name apart.
+BIRTH_DATE_IDENTITY = "ext:dateOfBirth"
 #: JWT claims that restate the credential (OB 3.0 §8.2); never part of the credential itself.
 JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp")
 

@@ -16,12 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from hocvu import ratelimit
+from hocvu.credentials import jsonld
 from hocvu.credentials.models import StatusList
 from hocvu.credentials.pdf import certificate_pdf
 from hocvu.credentials.services import credential_for, is_our_did, issuer_name
@@ -88,12 +91,29 @@ class InputError(ValueError):
         self.message = message
 
 
+def throttled(request: HttpRequest) -> bool:
+    """Count one verification for this client; True when over the per-client limit (each
+    verification may canonicalize a credential, which costs CPU)."""
+    return ratelimit.exceeded(
+        request,
+        "verify",
+        settings.HOCVU_VERIFY_RATE_LIMIT,
+        settings.HOCVU_VERIFY_RATE_WINDOW,
+    )
+
+
+TOO_MANY = _("Too many verifications from your address. Please wait a minute and try again.")
+
+
 def verify_data(data: str | bytes | dict[str, Any]) -> Verification:
-    """Run :func:`services.verify`, turning any failure inside it into an "invalid" verdict."""
+    """Run :func:`services.verify`, turning any failure inside it into an "invalid" verdict;
+    a credential beyond the canonicalization limits is refused (InputError ``too_complex``)."""
     from hocvu.credentials import services
 
     try:
         return services.verify(data)
+    except jsonld.TooComplexError as exc:
+        raise InputError("too_complex", exc) from None
     except Exception:
         logger.exception("verification failed on unexpected input")
         return Verification(status=INVALID, reason="the input could not be read as a credential")
@@ -245,26 +265,36 @@ def verify_form(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "credentials/verify.html", {"form": VerifyForm()})
     form = VerifyForm(request.POST, request.FILES)
+    if throttled(request):
+        form.is_valid()
+        form.add_error(None, TOO_MANY)
+        response = render(request, "credentials/verify.html", {"form": form}, status=429)
+        response["Retry-After"] = str(settings.HOCVU_VERIFY_RATE_WINDOW)
+        return response
     if not form.is_valid():
         return render(request, "credentials/verify.html", {"form": form}, status=400)
     upload = form.cleaned_data.get("file")
-    if upload:
-        try:
-            data: str | bytes = read_pdf(upload)
-        except InputError as error:
-            form.add_error("file", error.message)
-            return render(request, "credentials/verify.html", {"form": form}, status=400)
-        return _result(request, verify_data(data))
-    text = form.cleaned_data["certificate"].strip()
-    credential_id = credential_id_in(text)
-    if credential_id is not None:
-        return redirect("verify-credential", credential_id=credential_id)
-    return _result(request, verify_data(text))
+    field = "file" if upload else "certificate"
+    try:
+        if upload:
+            return _result(request, verify_data(read_pdf(upload)))
+        text = form.cleaned_data["certificate"].strip()
+        credential_id = credential_id_in(text)
+        if credential_id is not None:
+            return redirect("verify-credential", credential_id=credential_id)
+        return _result(request, verify_data(text))
+    except InputError as error:
+        form.add_error(field, error.message)
+        return render(request, "credentials/verify.html", {"form": form}, status=400)
 
 
 @require_GET
 def verify_credential(request: HttpRequest, credential_id: uuid.UUID) -> HttpResponse:
     """The page a certificate's QR code opens: a large verdict and what was checked."""
+    if throttled(request):
+        response = HttpResponse(TOO_MANY, status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(settings.HOCVU_VERIFY_RATE_WINDOW)
+        return response
     verdict = verify_data(str(credential_id))
     if verdict.status == "not_found":
         return _result(request, verdict, status=404)
@@ -273,8 +303,15 @@ def verify_credential(request: HttpRequest, credential_id: uuid.UUID) -> HttpRes
 
 @login_required
 def credential_pdf(request: HttpRequest, credential_id: uuid.UUID) -> HttpResponse:
-    """The certificate PDF: its holder and administrators (of the holder's unit) only."""
+    """The certificate PDF: its holder and administrators (of the holder's unit) only.
+    A revoked certificate gets a page saying so (410), never a document that looks valid."""
     credential = credential_for(request.user, credential_id)
+    if credential.revoked_at is not None:
+        response = render(
+            request, "credentials/revoked.html", {"credential": credential}, status=410
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
     response = HttpResponse(certificate_pdf(credential), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="chung-nhan-{credential.pk}.pdf"'
     response["Cache-Control"] = "private, no-store"

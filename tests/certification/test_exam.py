@@ -83,6 +83,17 @@ def client_for(user: Any) -> Client:
     return client
 
 
+@pytest.fixture(autouse=True)
+def _exam_open_below_target(settings: Any) -> None:
+    """These tests are about the exam itself; readiness has its own (test_eligibility.py)."""
+    settings.CERTIFICATION_EXAM_BELOW_TARGET = True
+
+
+def start_on_page(client: Client, **extra: Any) -> Any:
+    """Start the exam as a candidate does: through the confirmation step."""
+    return client.post(reverse("exam-start"), {"confirm": "yes"}, **extra)
+
+
 def right_answer(item: Any) -> dict[str, str]:
     """The form fields of a correct answer to ``item``."""
     if item.kind == "single":
@@ -246,7 +257,7 @@ def test_no_key_in_any_exam_page_before_submission(exam_world: Any) -> None:
     client = client_for(exam_world.learner)
     home = client.get(reverse("exam-home"))
     assert home.status_code == 200
-    started = client.post(reverse("exam-home"))
+    started = start_on_page(client)
     assert started.status_code == 302
     attempt = exam.exam_attempts(exam_world.learner, exam_world.achievement.pk).get()
     items = list(Item.objects.filter(code__in=attempt.state["items"]))
@@ -270,12 +281,12 @@ def test_no_key_in_any_exam_page_before_submission(exam_world: Any) -> None:
 
 @pytest.mark.django_db
 def test_an_answer_after_the_deadline_is_refused_and_the_exam_scored(exam_world: Any) -> None:
-    from hocvu.certification import exam
     from hocvu.assessment.models import Attempt, Response
+    from hocvu.certification import exam
     from hocvu.content.models import Item
 
     client = client_for(exam_world.learner)
-    client.post(reverse("exam-home"))
+    start_on_page(client)
     attempt = exam.exam_attempts(exam_world.learner, exam_world.achievement.pk).get()
     items = [Item.objects.get(code=c) for c in attempt.state["items"]]
     assert post_answer(client, attempt, items[0], right_answer(items[0])).status_code == 302
@@ -306,7 +317,7 @@ def test_unanswered_questions_count_as_incorrect_and_a_full_score_passes(exam_wo
     from hocvu.content.models import Item
 
     client = client_for(exam_world.learner)
-    client.post(reverse("exam-home"))
+    start_on_page(client)
     attempt = exam.exam_attempts(exam_world.learner, exam_world.achievement.pk).get()
     items = [Item.objects.get(code=c) for c in attempt.state["items"]]
     for item in items[:-1]:
@@ -338,7 +349,7 @@ def test_resuming_shows_the_time_the_server_has_left(exam_world: Any) -> None:
     remaining = int(found.group(1))
     assert 34 * 60 <= remaining <= 35 * 60
     # Starting again resumes the same attempt (no fresh clock).
-    again = client.post(reverse("exam-home"))
+    again = start_on_page(client)
     assert again["Location"].endswith(reverse("exam", args=[attempt.pk]))
     assert exam.exam_attempts(exam_world.learner, exam_world.achievement.pk).count() == 1
 
@@ -369,7 +380,7 @@ def test_attempt_limit_and_waiting_period(exam_world: Any) -> None:
     assert limit.value.not_before == t0 + timedelta(days=365)
     # The page says so, in the learner's language, and starts nothing.
     client = client_for(learner)
-    refused = client.post(reverse("exam-home"), HTTP_ACCEPT_LANGUAGE="en")
+    refused = start_on_page(client, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400
     assert "attempts allowed in 12 months" in refused.content.decode() or (
         "12 tháng" in refused.content.decode()
@@ -393,15 +404,15 @@ def test_waiting_period_on_the_page(exam_world: Any) -> None:
     assert attempt.finished_at is not None
     expected = timezone.localtime(attempt.finished_at + exam.WAITING_PERIOD)
     assert f"{expected:%d/%m/%Y}" in html
-    refused = client.post(reverse("exam-home"))
+    refused = start_on_page(client)
     assert refused.status_code == 400
     assert exam.exam_attempts(exam_world.learner, exam_world.achievement.pk).count() == 1
 
 
 @pytest.mark.django_db
 def test_a_learner_cannot_reach_another_learners_exam(exam_world: Any) -> None:
-    from hocvu.certification import exam
     from hocvu.assessment.models import Response
+    from hocvu.certification import exam
     from hocvu.content.models import Item
 
     attempt = exam.start_exam(exam_world.learner, exam_world.achievement)

@@ -10,7 +10,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.certification.test_exam import client_for, exam_world, post_answer, right_answer
+from tests.certification.test_exam import (
+    client_for,
+    exam_world,
+    post_answer,
+    right_answer,
+    start_on_page,
+)
 
 __all__ = ["exam_world"]
 
@@ -58,14 +64,14 @@ def test_a_passed_exam_and_a_profile_at_target_issue_one_certificate(
     exam_world: Any, immediate_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     from hocvu.certification import exam
+    from hocvu.certification.tasks import issue_if_earned
     from hocvu.content.models import Item
     from hocvu.credentials.models import Credential, EidOutbox
-    from hocvu.certification.tasks import issue_if_earned
 
     learner, achievement = exam_world.learner, exam_world.achievement
     at_target(learner, achievement)
     client = client_for(learner)
-    client.post(reverse("exam-home"))
+    assert start_on_page(client).status_code == 302
     attempt = exam.exam_attempts(learner, achievement.pk).get()
     items = [Item.objects.get(code=c) for c in attempt.state["items"]]
     for item in items[:-1]:
@@ -91,8 +97,8 @@ def test_a_passed_exam_with_a_competence_below_target_issues_nothing(
     exam_world: Any, immediate_tasks: None
 ) -> None:
     from hocvu.certification import rules
-    from hocvu.credentials.models import Credential
     from hocvu.certification.tasks import issue_if_earned
+    from hocvu.credentials.models import Credential
 
     learner, achievement = exam_world.learner, exam_world.achievement
     passed_exam(learner, achievement)
@@ -146,8 +152,8 @@ def make_learners(world: Any, n: int) -> list[Any]:
 def test_batch_issuance_is_idempotent_and_skips_who_has_not_earned(
     exam_world: Any, immediate_tasks: None
 ) -> None:
-    from hocvu.credentials.models import Credential, EidOutbox
     from hocvu.certification.tasks import issue_batch
+    from hocvu.credentials.models import Credential, EidOutbox
 
     achievement = exam_world.achievement
     people = make_learners(exam_world, 6)
