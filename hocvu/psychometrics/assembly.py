@@ -143,7 +143,11 @@ def _prepare(
         raise ValueError("lower asymptotes c must lie in [0, 1)")
     if not math.isfinite(cut):
         raise ValueError("cut must be finite")
-    if counts_.ndim != 1 or counts_.dtype.kind not in "iu" or np.any(counts_ < 0):
+    if (
+        counts_.ndim != 1
+        or (counts_.size and counts_.dtype.kind not in "iu")
+        or np.any(counts_ < 0)
+    ):
         raise ValueError("counts must be a one-dimensional array of non-negative integers")
     n_cells = int(counts_.size)
     if cell_.size and (cell_.dtype.kind not in "iu" or cell_.min() < -1 or cell_.max() >= n_cells):

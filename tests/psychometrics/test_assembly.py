@@ -339,3 +339,9 @@ def test_bad_input_raises_clear_value_error(kwargs: dict[str, object], message: 
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         assemble_form(**args)  # type: ignore[arg-type]
+
+
+def test_an_empty_blueprint_gives_an_empty_form() -> None:
+    form = assemble_form([], [], [], [], [], seed=1, exclude=[])
+    assert form.items.size == 0 and form.reused.size == 0
+    assert (form.tcc, form.info, form.swaps) == (0.0, 0.0, 0)
