@@ -13,6 +13,7 @@ Test controls (not part of the contract):
 * ``GET /_received``: the stored messages and request counts;
 * ``POST /_down`` ``{"down": true}``: every request answers 503 until ``{"down": false}``;
 * ``POST /_fail`` ``{"status": 503, "count": 2}``: the next ``count`` requests fail;
+* ``POST /_delay`` ``{"seconds": 0.02}``: answer every message that late (slow gateway);
 * ``POST /_reset``: forget everything.
 """
 
@@ -25,6 +26,7 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,6 +46,7 @@ class State:
         self.replies: dict[str, tuple[str, int, dict[str, Any]]] = {}
         self.fail: dict[str, Any] = {"count": 0}
         self.down = False
+        self.delay = 0.0
         self.requests = 0
         self.replayed = 0
 
@@ -106,6 +109,8 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(404, {"error": "not_found"})
             return
         status, reply = self._api(body)
+        if self.state.delay:
+            time.sleep(self.state.delay)
         self._reply(status, reply)
 
     def _control(self, body: dict[str, Any]) -> None:
@@ -114,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.reset()
             elif self.path == "/_down":
                 self.state.down = bool(body.get("down", True))
+            elif self.path == "/_delay":
+                self.state.delay = min(5.0, max(0.0, float(body.get("seconds", 0))))
             elif self.path == "/_fail":
                 self.state.fail = {
                     "count": int(body.get("count", 1)),
