@@ -110,9 +110,9 @@ def test_starting_needs_a_confirmation_that_states_the_attempts_left(exam_world:
     home = client.get(reverse("exam-home")).content.decode()
     left = exam.MAX_ATTEMPTS_PER_YEAR - 1
     assert f"You have {left} attempts left in 12 months" in home
-    confirm = client.get(reverse("exam-start")).content.decode()
-    assert f"you have {left} attempts left" in confirm
-    assert f"After this one, {left - 1} attempt will remain." in confirm
+    confirm_html = client.get(reverse("exam-start")).content.decode()
+    assert f"you have {left} attempts left" in confirm_html
+    assert f"After this one, {left - 1} attempt will remain." in confirm_html
 
 
 @pytest.mark.django_db
