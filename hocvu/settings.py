@@ -274,6 +274,13 @@ _SESSIONS = env("HOCVU_SESSION_ENGINE") or ("cache" if env("REDIS_URL") else "si
 if _SESSIONS not in {"db", "cache", "cached_db", "signed_cookies"}:
     raise ImproperlyConfigured("HOCVU_SESSION_ENGINE: expected db, cache or signed_cookies")
 SESSION_ENGINE = f"django.contrib.sessions.backends.{_SESSIONS}"
+# Public verification (page and API) per client address: each may canonicalize a credential.
+HOCVU_VERIFY_RATE_LIMIT = int(env("HOCVU_VERIFY_RATE_LIMIT", "30"))
+HOCVU_VERIFY_RATE_WINDOW = int(env("HOCVU_VERIFY_RATE_WINDOW", "60"))
+# Behind a reverse proxy every request comes from the proxy: name the header it sets to the
+# client's address (e.g. X-Real-IP), for rate limits and login lockouts. Empty: REMOTE_ADDR.
+HOCVU_CLIENT_IP_HEADER = env("HOCVU_CLIENT_IP_HEADER")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool(
     "HOCVU_SECURE_COOKIES", not DEBUG and env_bool("HOCVU_HTTPS", False)

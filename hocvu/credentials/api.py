@@ -9,8 +9,10 @@ A well-formed request always answers 200 with the verdict ``{status, reason, cre
 subject_name, achievement_name, issued_at, issuer, key_id}``; ``status`` is one of valid,
 revoked, tampered, unknown_issuer, expired, not_found, invalid (what was sent is not a
 credential). A request that cannot be understood answers 400 ``{"code", "detail"}`` with
-code ``bad_request``, ``too_large`` or ``not_pdf``. There is no rate limiting here; put it
-in front (the reverse proxy) if the endpoint is abused.
+code ``bad_request``, ``too_large``, ``not_pdf`` or ``too_complex`` (a JSON-LD credential
+beyond the canonicalization limits of :mod:`hocvu.credentials.jsonld`). Each client address
+may verify ``HOCVU_VERIFY_RATE_LIMIT`` times per ``HOCVU_VERIFY_RATE_WINDOW`` seconds (pages
+and API together); beyond that the answer is 429 ``rate_limited`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
@@ -28,6 +31,7 @@ from hocvu.credentials.views import (
     InputError,
     credential_id_in,
     read_pdf,
+    throttled,
     verify_data,
 )
 
@@ -54,15 +58,23 @@ def _problem(code: str, detail: Any) -> Status[dict[str, str]]:
     return Status(400, {"code": code, "detail": str(detail)})
 
 
+def _too_many(response: HttpResponse) -> Status[dict[str, str]]:
+    response["Retry-After"] = str(settings.HOCVU_VERIFY_RATE_WINDOW)
+    detail = "too many verifications from this address; wait and retry"
+    return Status(429, {"code": "rate_limited", "detail": detail})
+
+
 def _answer(response: HttpResponse, verdict: Verification) -> Verification:
     response["Cache-Control"] = "no-cache"
     response["Access-Control-Allow-Origin"] = "*"
     return verdict
 
 
-@router.get("", auth=None, response={200: VerificationOut, 400: ProblemOut})
+@router.get("", auth=None, response={200: VerificationOut, 400: ProblemOut, 429: ProblemOut})
 def verify_by_id(request: HttpRequest, response: HttpResponse, id: str = "") -> Any:
     """Verify an issued certificate by its number (or the URL its QR code holds)."""
+    if throttled(request):
+        return _too_many(response)
     credential_id = credential_id_in(id) if id else None
     if credential_id is None:
         return _problem("bad_request", "give ?id=<certificate id> (a UUID)")
@@ -132,15 +144,17 @@ POSTED_BODY = {
 @router.post(
     "",
     auth=None,
-    response={200: VerificationOut, 400: ProblemOut},
+    response={200: VerificationOut, 400: ProblemOut, 429: ProblemOut},
     openapi_extra=POSTED_BODY,
 )
 def verify_posted(request: HttpRequest, response: HttpResponse) -> Any:
     """Verify a credential (JSON-LD object or VC-JWT) or a certificate PDF."""
+    if throttled(request):
+        return _too_many(response)
     try:
         data = _posted_credential(request)
+        if isinstance(data, str) and len(data) > MAX_PASTE_CHARS:
+            return _problem("too_large", "the credential is too long")
+        return _answer(response, verify_data(data))
     except InputError as error:
         return _problem(error.code, error.message)
-    if isinstance(data, str) and len(data) > MAX_PASTE_CHARS:
-        return _problem("too_large", "the credential is too long")
-    return _answer(response, verify_data(data))
