@@ -57,3 +57,13 @@ def test_nobody_else_sees_or_retries_the_outbox(world: World, persona: str) -> N
 
 def test_the_anonymous_visitor_is_sent_to_the_login(client: Any) -> None:
     assert client.get("/admin/messaging/message/").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term", ["abc", "12", "reminder:deadline:1:7", "' OR 1=1 --", "x" * 500])
+def test_hostile_search_terms_are_answered(world: World, term: str) -> None:
+    dead_message()
+    client = Client()
+    client.force_login(world.admin)
+    response = client.get(reverse("admin:messaging_message_changelist"), {"q": term})
+    assert response.status_code == 200
