@@ -297,3 +297,23 @@ def test_the_unit_page_links_managers_to_activation_in_vietnamese(
     assert link in manager_page.content.decode()
     page = client_for(world.manager_a).get(link).content.decode()
     assert "Kích hoạt tài khoản" in page and "In thư kích hoạt (PDF)" in page
+
+
+@pytest.mark.django_db
+def test_hostile_input_gets_a_clear_answer_and_changes_nothing(
+    world: World, imported: list[User]
+) -> None:
+    cache.clear()
+    anonymous = Client()
+    for token in ["%00", "a" * 300, "<script>", "' OR 1=1 --"]:
+        assert anonymous.get(f"/activate/{token}/").status_code == 404
+        assert anonymous.post(f"/activate/{token}/", {"new_password1": "x"}).status_code == 404
+    for form in [{}, {"username": "x" * 1000, "code": "y" * 1000}, {"code": "\x00"}]:
+        assert anonymous.post(reverse("activate-code"), form).status_code == 200
+    manager = client_for(world.manager_a)
+    assert manager.post("/units/999999/activation/letters.pdf").status_code == 404
+    assert manager.post("/units/999999/activation/send/").status_code == 404
+    assert ActivationToken.objects.count() == 0 and Message.objects.count() == 0
+    assert all(
+        not p.has_usable_password() for p in User.objects.filter(pk__in=[p.pk for p in imported])
+    )
