@@ -206,8 +206,8 @@ def did_document(did: str | None = None) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def status_list_url(status_list: StatusList) -> str:
-    return f"{public_url()}{STATUS_PATH}{status_list.pk}"
+def status_list_url(status_list: StatusList, base: str | None = None) -> str:
+    return f"{base or public_url()}{STATUS_PATH}{status_list.pk}"
 
 
 def _slot(status_list: StatusList) -> int:
@@ -234,27 +234,37 @@ def _take_slot() -> tuple[StatusList, int]:
     return current, index
 
 
-_status_cache: dict[tuple[int, str, str], dict[str, Any]] = {}
+_status_cache: dict[tuple[int, str, str, str], dict[str, Any]] = {}
 
 
-def status_list_credential(status_list: StatusList) -> dict[str, Any]:
+def status_list_credential(status_list: StatusList, did: str | None = None) -> dict[str, Any]:
     """The signed ``BitstringStatusListCredential`` of a list. Deterministic for a given list
     state and key (``validFrom`` and the proof's ``created`` are the list's last change), so
-    it can be cached and served with ``Cache-Control: public, max-age=60``."""
+    it can be cached and served with ``Cache-Control: public, max-age=60``.
+
+    ``did``: an earlier issuer identifier of ours (a domain move). Certificates signed under
+    it point to its status list address, and verifiers require the list's issuer to be the
+    certificate's: the list is then signed under that identifier, at that address."""
     key = active_key()
     stamp = xsd_datetime(status_list.updated_at)
-    cache_key = (status_list.pk, stamp, key.key_id)
+    base = None
+    if did is not None and did != issuer_did():
+        base = IssuerIdentifier.objects.filter(did=did).values_list("public_url", flat=True).first()
+        if base is None:
+            did = None
+    did = did or issuer_did()
+    cache_key = (status_list.pk, stamp, key.key_id, did)
     bits = bytes(status_list.bits)
     encoded = status.encode(bits)
     cached = _status_cache.get(cache_key)
     if cached is not None and cached["credentialSubject"]["encodedList"] == encoded:
         return cached
-    url = status_list_url(status_list)
+    url = status_list_url(status_list, base.rstrip("/") if base else None)
     document = {
         "@context": [jsonld.VC_V2],
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer_did(),
+        "issuer": did,
         "validFrom": stamp,
         "credentialSubject": {
             "id": f"{url}#list",
@@ -265,9 +275,10 @@ def status_list_credential(status_list: StatusList) -> dict[str, Any]:
         },
     }
     signed = add_di_proof(
-        document, _private_key(key), verification_method(key), status_list.updated_at
+        document, _private_key(key), f"{did}#{key.key_id}", status_list.updated_at
     )
-    _status_cache.clear()
+    if len(_status_cache) > 16:
+        _status_cache.clear()
     _status_cache[cache_key] = signed
     return signed
 

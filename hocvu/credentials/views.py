@@ -185,7 +185,8 @@ def status_list(request: HttpRequest, list_id: int) -> HttpResponse:
     from hocvu.credentials import services
 
     status = get_object_or_404(StatusList, pk=list_id)
-    document = services.status_list_credential(status)
+    did = services.did_for_host(request.get_host(), request.is_secure())
+    document = services.status_list_credential(status, did)
     accept = request.headers.get("Accept", "")
     if "application/vc" in accept:
         content_type = "application/vc"  # VC 2.0 media type of a secured JSON-LD credential

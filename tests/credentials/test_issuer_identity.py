@@ -171,3 +171,32 @@ def test_the_issued_document_passes_the_whole_document_check(issued: Any) -> Non
     )
     assert services.verify(issued.document, resolver=offline).status == "valid"
     assert services.verify(issued.jwt, resolver=offline).status == "valid"
+
+
+def test_after_a_domain_move_third_parties_still_see_validity_and_revocation(
+    issued: Any,  # noqa: F811
+    settings: Any,
+) -> None:
+    """A verifier elsewhere resolves the old DID at the old host (still pointed here) and
+    fetches the old status list address: both answer under the old identifier."""
+    from hocvu.credentials import services, vc
+
+    old_did = services.issuer_did()
+    old_list_url = issued.document["credentialStatus"]["statusListCredential"]
+    settings.PUBLIC_URL = NEW_URL
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    did_doc = json.loads(client.get("/.well-known/did.json", HTTP_HOST="127.0.0.1:8000").content)
+    path = old_list_url.split("127.0.0.1:8000", 1)[1]
+    listed = json.loads(client.get(path, HTTP_HOST="127.0.0.1:8000").content)
+    assert listed["issuer"] == old_did and listed["id"] == old_list_url
+    offline = vc.DocumentResolver(did_doc, [listed])
+    assert services.verify(issued.document, resolver=offline).status == "valid"
+    services.revoke_credential(issued, reason="Cấp nhầm")
+    listed = json.loads(client.get(path, HTTP_HOST="127.0.0.1:8000").content)
+    offline = vc.DocumentResolver(did_doc, [listed])
+    assert services.verify(issued.document, resolver=offline).status == "revoked"
+    assert services.verify(issued.jwt, resolver=offline).status == "revoked"
+    # The new host serves the list under the new identifier, for new certificates.
+    current = json.loads(client.get(path, HTTP_HOST="hocvu.gov.vn").content)
+    assert current["issuer"] == "did:web:hocvu.gov.vn" and current["id"].startswith(NEW_URL)
