@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import escape
@@ -195,7 +195,7 @@ def unit_people(request: HttpRequest, unit_id: int) -> HttpResponse:
     """The people behind a figure: paginated, searchable without diacritics."""
     unit = access.unit_for(request.user, unit_id, "unit.view")
     if not access.can(request.user, "person.view", unit):
-        raise PermissionDenied
+        raise Http404("unit not found")
     status = request.GET.get("status", "people")
     if status not in services.FILTERS:
         status = "people"
@@ -230,8 +230,6 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             .first()
         )
     if unit is None:
-        from django.http import Http404
-
         raise Http404("campaign not found")
     return HttpResponseRedirect(reverse("manage-unit", args=[unit.pk]) + f"?campaign={campaign.pk}")
 
