@@ -47,7 +47,7 @@ lint: $(BIN)/.dev
 	$(BIN)/lint-imports
 
 typecheck: $(BIN)/.dev
-	$(BIN)/mypy hocvu
+	$(BIN)/mypy hocvu tests
 
 check-migrations: $(BIN)/.dev
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
