@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hocvu.campaigns.models import Campaign, PersonStatus
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def client_for(user: Any) -> Client:
     client = Client()
     if user is not None:
-        assert client.login(username=user.username, password=PASSWORD)
+        client.force_login(user)  # the login itself is tested with the login page
     return client
 
 

@@ -95,7 +95,7 @@ def test_the_national_dashboard_shows_the_generated_campaign(population: Any) ->
     # Without a curriculum there is no program: nothing is created, nothing fails.
     assert ensure_campaigns() == []
     client = Client()
-    assert client.login(username="qt", password="x-x-x-x-9")
+    client.force_login(admin)
     assembly = Unit.objects.get(code="QH")
     response = client.get(reverse("manage-unit", args=[assembly.pk]))
     assert response.status_code == 200
