@@ -82,7 +82,7 @@ def bulk_create_people(
             user.pk = ids[user.username]
     if role is not None:
         bulk_assign_role([(user.pk, user.unit_id) for user in created if user.unit_id], role)
-    people_changed.send(sender=User, user_ids=[user.pk for user in created])
+    _announce([user.pk for user in created])
     return created
 
 
@@ -106,7 +106,7 @@ def bulk_update_people(changes: Sequence[tuple[int, PersonData]]) -> int:
         for pk, data in changes
     ]
     count = User.objects.bulk_update(users, fields, batch_size=_BATCH)
-    people_changed.send(sender=User, user_ids=[pk for pk, _data in changes])
+    _announce([pk for pk, _data in changes])
     return count
 
 
@@ -130,3 +130,9 @@ def bulk_place_learners(pairs: Sequence[tuple[int, int]]) -> None:
             user_id__in=[person_id for person_id, _unit in chunk], role=Role.LEARNER
         ).delete()
     bulk_assign_role(pairs, Role.LEARNER)
+
+
+def _announce(ids: list[int]) -> None:
+    # In batches: receivers look the people up with ``pk__in`` (SQLite caps parameters).
+    for start in range(0, len(ids), _BATCH):
+        people_changed.send(sender=User, user_ids=ids[start : start + _BATCH])

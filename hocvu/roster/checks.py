@@ -30,6 +30,7 @@ DATA = Path(__file__).parent / "data"
 
 # Characters spreadsheet programs treat as the start of a formula ("CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PHONE_STARTS = tuple(s for s in FORMULA_STARTS if s != "+")  # +84 is a phone number
 
 # Mobile prefixes after the 2018 move to 10 digits: Viettel 032-039, 086, 096-098;
 # VinaPhone 081-085, 088, 091, 094; MobiFone 070, 076-079, 089, 090, 093; Vietnamobile
@@ -37,6 +38,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MOBILE = re.compile(r"^0(?:3[2-9]|5[25689]|7[06-9]|8[1-9]|9[0-46-9])\d{7}$")
 
 _SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_NOT_NAME = re.compile(r"[^\w '’.\-]|_")  # \w: letters (and digits, refused above)
 _DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
 _SERIAL = re.compile(r"^\d{4,5}$")
@@ -61,11 +64,13 @@ def province_codes() -> dict[str, str]:
     return codes
 
 
+_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics (đ becomes d), single spaces: for matching names."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", bare).strip().casefold()
+    return _SPACES.sub(" ", _MARKS.sub("", decomposed)).strip().casefold()
 
 
 def header_key(text: str) -> str:
@@ -92,9 +97,25 @@ def _clean_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@cache
+def _control_pattern() -> re.Pattern[str]:
+    """Every Cc (NUL, other controls) and Cf (bidi overrides, zero-width) character."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x110000):
+        if unicodedata.category(chr(code)) in ("Cc", "Cf"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    parts = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return re.compile(f"[{parts}]")
+
+
 def _controls(text: str) -> bool:
-    # Cc: NUL and other control characters; Cf: bidi overrides, zero-width characters.
-    return any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text)
+    return text.isprintable() is False and _control_pattern().search(text) is not None
 
 
 def precheck(value: CellValue | Formula, *, phone: bool = False) -> Issue | None:
@@ -106,8 +127,7 @@ def precheck(value: CellValue | Formula, *, phone: bool = False) -> Issue | None
     if len(value) > MAX_CELL_CHARS:
         return (ERROR, "cell.too_long", {"limit": MAX_CELL_CHARS})
     stripped = value.strip(" ")
-    starts = tuple(s for s in FORMULA_STARTS if not (phone and s == "+"))
-    if stripped.startswith(starts):
+    if stripped.startswith(_PHONE_STARTS if phone else FORMULA_STARTS):
         return (ERROR, "cell.injection", {"char": stripped[0].strip() or "TAB"})
     if _controls(value.replace("\t", " ").replace("\n", " ").replace("\r", " ")):
         return (ERROR, "cell.control", {})
@@ -120,13 +140,14 @@ def check_name(value: CellValue | Formula) -> tuple[str, list[Issue]]:
         return "", [(ERROR, "required", {})]
     if len(text) > NAME_MAX:
         return "", [(ERROR, "cell.too_long", {"limit": NAME_MAX})]
-    if any(ch.isdigit() for ch in text):
+    if _DIGIT.search(text):
         return "", [(ERROR, "name.digits", {})]
-    if any(not (ch.isalpha() or ch in " '’.-" or unicodedata.combining(ch)) for ch in text):
+    if _NOT_NAME.search(text) and any(
+        not (ch.isalpha() or ch in " '’.-" or unicodedata.combining(ch)) for ch in text
+    ):
         return "", [(ERROR, "name.chars", {})]
     issues: list[Issue] = []
-    letters = [ch for ch in text if ch.isalpha()]
-    if letters and (all(ch.islower() for ch in letters) or all(ch.isupper() for ch in letters)):
+    if text.islower() or text.isupper():
         text = " ".join(
             "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
             for word in text.split(" ")

@@ -1,7 +1,8 @@
 """Roster imports: one uploaded file, its rows as previewed, its problems, and phones.
 
-The uploaded file itself is kept only between the preview and the commit, encrypted
-(``payload``), because it holds citizen ID numbers; rows keep the number masked.
+What the file says (the checked rows, ID numbers included) is kept only between the
+preview and the commit, compressed and encrypted (``payload``); preview rows keep the
+number masked.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class RosterImport(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
-    # The file, AES-GCM encrypted; cleared at commit or expiry.
+    # The checked rows, AES-GCM encrypted; cleared at commit or expiry.
     payload = models.TextField(blank=True, editable=False)
 
     class Meta:

@@ -7,6 +7,7 @@ each row's status and default decision on possible duplicates (see ``services``)
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -166,20 +167,109 @@ class NotAllowed(Exception):
     """The importer may not manage people in that unit."""
 
 
-def validate(data: bytes, *, actor: Any, unit: Unit, today: date | None = None) -> Report:
-    """Read and check ``data`` as a roster for ``unit``'s subtree, imported by ``actor``."""
+def require(actor: Any, unit: Unit) -> None:
+    """Refuse an importer who does not manage people in ``unit``."""
     if not access.can(actor, PERMISSION, unit):
         raise NotAllowed(unit.code)
+
+
+def validate(data: bytes, *, actor: Any, unit: Unit, today: date | None = None) -> Report:
+    """Read and check ``data`` as a roster for ``unit``'s subtree, imported by ``actor``."""
+    require(actor, unit)
+    report = check_file(data, today=today)
+    check_database(report, actor=actor, unit=unit)
+    return report
+
+
+def check_file(data: bytes, *, today: date | None = None) -> Report:
+    """Everything that depends on the file alone: columns, cells, agreement of columns."""
     report = Report()
     try:
-        table = read(data)
-        rows = iter(table.rows)
-        header_row = _find_header(rows, report)
-        if header_row is not None:
-            _check_rows(rows, report, actor, unit, today or timezone.localdate())
+        rows = iter(read(data).rows)
+        if _find_header(rows, report) is not None:
+            _check_rows(rows, report, today or timezone.localdate())
     except UnreadableFile as exc:
         report.rows = []
         report.file_problems.append(Problem(0, "", "", Level.ERROR, exc.code, exc.params))
+    return report
+
+
+# Problems found by check_database; everything else comes from the file alone.
+DATABASE_CODES = ("unit.", "dup.")
+
+
+def check_database(report: Report, *, actor: Any, unit: Unit) -> None:
+    """Units in scope and duplicates against stored people; sets each row's decision.
+
+    Can run again on the same report (at commit): earlier database findings are dropped.
+    """
+    if any(p.level == Level.ERROR for p in report.file_problems) or not report.rows:
+        return
+    for row in report.rows:
+        row.problems = [p for p in row.problems if not p.code.startswith(DATABASE_CODES)]
+        row.unit_id, row.match_id, row.match_visible, row.unchanged = None, None, False, False
+        row.choices, row.decision = (), ""
+        if row.status != RowStatus.SKIPPED:
+            row.status = RowStatus.OK
+    _resolve_units(report, actor, unit)
+    _find_duplicates(report, actor)
+    for row in report.rows:
+        _settle(row)
+
+
+_ROW_FIELDS = (
+    "number",
+    "full_name",
+    "gender",
+    "national_id",
+    "index",
+    "phone",
+    "email",
+    "unit_code",
+    "position",
+    "job_role",
+    "status",
+)
+
+
+def dump(report: Report) -> bytes:
+    """The file's findings (before check_database) as JSON, to be sealed until commit."""
+    rows = []
+    for r in report.rows:
+        item: dict[str, Any] = {f: getattr(r, f) for f in _ROW_FIELDS}
+        item["date_of_birth"] = r.date_of_birth.isoformat() if r.date_of_birth else None
+        item["problems"] = [
+            [p.field, p.column, p.level, p.code, p.params]
+            for p in r.problems
+            if not p.code.startswith(DATABASE_CODES)
+        ]
+        rows.append(item)
+    file_problems = [
+        [p.row, p.field, p.column, p.level, p.code, p.params] for p in report.file_problems
+    ]
+    payload = {
+        "columns": report.columns,
+        "missing": report.missing,
+        "rows": rows,
+        "file_problems": file_problems,
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def load(data: bytes) -> Report:
+    payload = json.loads(data)
+    report = Report(
+        columns=[(k, h) for k, h in payload["columns"]],
+        missing=payload["missing"],
+        file_problems=[Problem(*p) for p in payload["file_problems"]],
+    )
+    for item in payload["rows"]:
+        born = item.pop("date_of_birth")
+        problems = item.pop("problems")
+        row = Row(**item)
+        row.date_of_birth = date.fromisoformat(born) if born else None
+        row.problems = [Problem(row.number, *p) for p in problems]
+        report.rows.append(row)
     return report
 
 
@@ -251,9 +341,7 @@ def _roles() -> dict[str, str]:
     return lookup
 
 
-def _check_rows(
-    rows: Iterator[tuple[int, list[Any]]], report: Report, actor: Any, unit: Unit, today: date
-) -> None:
+def _check_rows(rows: Iterator[tuple[int, list[Any]]], report: Report, today: date) -> None:
     if any(p.level == Level.ERROR for p in report.file_problems):
         return
     context = _Context(roles=_roles(), today=today)
@@ -271,11 +359,6 @@ def _check_rows(
     report.missing = dict(missing)
     if not report.rows:
         report.file_problems.append(Problem(0, "", "", Level.ERROR, "file.no_rows"))
-        return
-    _resolve_units(report, actor, unit)
-    _find_duplicates(report, actor)
-    for row in report.rows:
-        _settle(row)
 
 
 def _check_row(number: int, raw: Mapping[str, tuple[Any, str]], ctx: _Context) -> Row:
