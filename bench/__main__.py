@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 ORDER = [
     "cat", "calibration", "units", "placement", "study_time", "lighthouse", "issue", "verify",
-    "dashboard",
+    "dashboard", "roster",
 ]  # fmt: skip
 
 
