@@ -273,7 +273,11 @@ CACHES = {
 _SESSIONS = env("HOCVU_SESSION_ENGINE") or ("cache" if env("REDIS_URL") else "signed_cookies")
 if _SESSIONS not in {"db", "cache", "cached_db", "signed_cookies"}:
     raise ImproperlyConfigured("HOCVU_SESSION_ENGINE: expected db, cache or signed_cookies")
-SESSION_ENGINE = f"django.contrib.sessions.backends.{_SESSIONS}"
+SESSION_ENGINE = (
+    "hocvu.web.sessions"  # signed cookies, a distinct one per login
+    if _SESSIONS == "signed_cookies"
+    else f"django.contrib.sessions.backends.{_SESSIONS}"
+)
 # Public verification (page and API) per client address: each may canonicalize a credential.
 HOCVU_VERIFY_RATE_LIMIT = int(env("HOCVU_VERIFY_RATE_LIMIT", "30"))
 HOCVU_VERIFY_RATE_WINDOW = int(env("HOCVU_VERIFY_RATE_WINDOW", "60"))
