@@ -17,8 +17,8 @@ from bench.machine import describe as machine
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 ORDER = [
-    "cat", "calibration", "units", "placement", "study_time", "lighthouse", "issue", "verify",
-    "dashboard", "roster",
+    "cat", "calibration", "units", "placement", "load", "study_time", "lighthouse", "issue",
+    "verify", "dashboard", "roster",
 ]  # fmt: skip
 
 
