@@ -466,7 +466,9 @@ MALFORMED_ANSWERS: list[tuple[str, Any]] = [
 @pytest.mark.parametrize(
     ("kind", "bad"), MALFORMED_ANSWERS, ids=[f"{k}-{b!r}"[:40] for k, b in MALFORMED_ANSWERS]
 )
-def test_malformed_answers_are_refused(learner: Any, curriculum: Shipped, kind: str, bad: Any) -> None:
+def test_malformed_answers_are_refused(
+    learner: Any, curriculum: Shipped, kind: str, bad: Any
+) -> None:
     item = one_item_per_kind(curriculum)[kind]
     if kind == "ordering" and any(x is True for x in bad["order"]):
         n = len(item.options)
