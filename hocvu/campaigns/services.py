@@ -211,6 +211,8 @@ class Dashboard:
     expected: float = 0.0
     forecast: fc.Forecast | None = None
     lagging: list[ChildRow] = field(default_factory=list)
+    #: The unit's ancestors, root first, the unit itself last (filter by scope to show).
+    trail: list[Unit] = field(default_factory=list)
 
 
 def series(unit: Unit, until: date | None = None) -> list[tuple[date, Totals]]:
@@ -221,14 +223,41 @@ def series(unit: Unit, until: date | None = None) -> list[tuple[date, Totals]]:
     return [(r.day, Totals.of(r)) for r in rows.order_by("day")]
 
 
-def children_totals(unit: Unit, today: date) -> list[ChildRow]:
-    """Each child unit with its last totals: two queries whatever the number of people."""
+def family(unit: Unit, today: date) -> tuple[list[Unit], list[ChildRow]]:
+    """The unit's ancestors (root first, the unit last) and each child unit with its last
+    totals: two queries whatever the number of people."""
     last = UnitDay.objects.filter(unit=OuterRef("pk"), day__lte=today).order_by("-day")
-    children = list(
-        Unit.objects.filter(parent=unit).annotate(last_id=Subquery(last.values("pk")[:1]))
+    related = list(
+        Unit.objects.filter(Q(parent=unit) | Q(path__in=ancestor_paths(unit.path))).annotate(
+            last_id=Subquery(last.values("pk")[:1])
+        )
+    )
+    children = [u for u in related if u.parent_id == unit.pk and u.pk != unit.pk]
+    trail: list[Unit] = sorted(
+        (u for u in related if unit.path.startswith(u.path)), key=lambda u: u.depth
     )
     rows = UnitDay.objects.in_bulk([c.last_id for c in children if c.last_id is not None])
-    return [ChildRow(unit=c, totals=Totals.of(rows.get(c.last_id))) for c in children]
+    return trail, [ChildRow(unit=c, totals=Totals.of(rows.get(c.last_id))) for c in children]
+
+
+def children_totals(unit: Unit, today: date) -> list[ChildRow]:
+    """Each child unit with its last totals."""
+    return family(unit, today)[1]
+
+
+def related_campaigns(unit: Unit) -> tuple[list[Campaign], list[Campaign]]:
+    """(campaigns covering ``unit``, newest first; campaigns of units below it): two queries."""
+    rows = list(
+        Campaign.objects.filter(
+            Q(unit__path__in=ancestor_paths(unit.path)) | Q(unit__path__startswith=unit.path)
+        )
+        .select_related("unit", "program")
+        .prefetch_related("targets")
+        .order_by("-is_active", "-deadline", "-pk")
+    )
+    covers = [c for c in rows if unit.path.startswith(c.unit.path)]
+    below = [c for c in rows if c.unit.path.startswith(unit.path) and c.unit_id != unit.pk]
+    return covers, below
 
 
 def dashboard(
@@ -237,12 +266,14 @@ def dashboard(
     """The figures of ``unit``'s subtree against ``campaign``'s targets (if it covers it)."""
     today = today or local_day()
     history = series(unit, today)
+    trail, children = family(unit, today)
     board = Dashboard(
         unit=unit,
         today=today,
         totals=history[-1][1] if history else Totals(),
         series=history,
-        children=children_totals(unit, today),
+        children=children,
+        trail=trail,
     )
     if campaign is None or not unit.path.startswith(campaign.unit.path):
         board.children.sort(key=lambda c: c.unit.path)

@@ -101,7 +101,7 @@ def _measure_rows(unit: Unit, totals: services.Totals) -> list[dict[str, Any]]:
 @manager_required
 def unit_dashboard(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = access.unit_for(request.user, unit_id, "unit.view")
-    covering = list(services.covering(unit))
+    covering, below = services.related_campaigns(unit)
     chosen: Campaign | None = covering[0] if covering else None
     wanted = request.GET.get("campaign", "")
     if wanted:
@@ -144,14 +144,14 @@ def unit_dashboard(request: HttpRequest, unit_id: int) -> HttpResponse:
         "campaigns/unit.html",
         {
             "unit": unit,
-            "trail": _trail(request.user, unit),
+            "trail": [a for a in board.trail if access.can(request.user, "unit.view", a)],
             "board": board,
             "measures": _measure_rows(unit, board.totals),
             "chart": chart,
             "children": children,
             "lagging": board.lagging[:10],
             "covering": covering,
-            "below": list(services.within(unit)[:20]),
+            "below": below[:20],
             "target_rows": target_rows,
             "measure_label": LABELS[board.measure],
             "share_now": board.totals.share(board.measure),
