@@ -201,3 +201,76 @@ def test_a_hostile_file_changes_nothing(world: World) -> None:
     )
     assert imp.status == ImportStatus.INVALID
     assert User.objects.count() == before
+
+
+def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, replace.get(info.filename, source.read(info.filename)))
+    return out.getvalue()
+
+
+def test_xml_entities_are_refused(world: World) -> None:
+    data = xlsx([person(1)])
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    bomb = _rezip(data, {"xl/worksheets/sheet1.xml": laughs})
+    assert file_codes(check(world, bomb)) == ["file.bad_xlsx"]
+
+
+def test_inline_strings_as_streaming_writers_produce(world: World) -> None:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(HEADER)
+    for row in ROWS:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    report = check(world, out.getvalue())
+    assert not report.has_errors, list(report.problems())
+    assert [r.full_name for r in report.rows] == ["Đặng Thị Ngọc Ánh", "Nguyễn Thị Hường"]
+
+
+def test_a_date_cell_with_a_custom_format_and_a_text_cell(world: World) -> None:
+    from datetime import datetime
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    sheet.append(HEADER)
+    sheet.append(person(1))
+    sheet.append(person(2))
+    sheet["B2"] = datetime(1985, 2, 2)
+    sheet["B2"].number_format = "dd/mm/yyyy"
+    sheet["B3"] = 31048  # a bare serial number, General format: 01/01/1985
+    out = io.BytesIO()
+    book.save(out)
+    report = check(world, out.getvalue())
+    assert [r.date_of_birth for r in report.rows] == [
+        datetime(1985, 2, 2).date(),
+        datetime(1985, 1, 1).date(),
+    ]
+    assert [p.code for p in report.rows[1].problems] == ["normalised"]
+
+
+def test_rows_keep_the_numbers_excel_shows_across_gaps(world: World) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    sheet.append(HEADER)
+    for col, value in enumerate(person(1), start=1):
+        sheet.cell(row=5, column=col, value=value)
+    for col, value in enumerate(person(2, gender="Nam"), start=1):
+        sheet.cell(row=9, column=col, value=value)
+    out = io.BytesIO()
+    book.save(out)
+    report = check(world, out.getvalue())
+    assert [r.number for r in report.rows] == [5, 9]
+    assert [(p.row, p.column) for p in report.problems() if p.level == "error"] == [(9, "Số CCCD")]
