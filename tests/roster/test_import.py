@@ -247,3 +247,18 @@ def test_storing_costs_the_same_number_of_queries_for_10_or_60_rows(world: World
             assert services.commit(imp, actor=world.manager_a).created == size
         counts.append(len(queries))
     assert counts[1] == counts[0], counts
+
+
+def test_imported_people_count_in_campaign_progress_at_once(world: World) -> None:
+    from hocvu.campaigns.models import PersonStatus
+
+    imp = services.stage(
+        text([person(1), person(2)]), "a.csv", actor=world.manager_a, unit=world.commune_a
+    )
+    services.commit(imp, actor=world.manager_a)
+    ids = User.objects.filter(full_name__in=[person(1)[0], person(2)[0]]).values_list(
+        "pk", flat=True
+    )
+    statuses = PersonStatus.objects.filter(person_id__in=list(ids))
+    assert statuses.count() == 2
+    assert {s.unit_id for s in statuses} == {world.commune_a.pk}
