@@ -6,6 +6,7 @@ scope is not found (404), like every other object.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -26,7 +27,7 @@ from hocvu.roster import services, template
 from hocvu.roster.forms import UploadForm
 from hocvu.roster.messages import render as message
 from hocvu.roster.models import ImportStatus, Level, RosterImport, RowStatus
-from hocvu.roster.reading import MAX_ROWS
+from hocvu.roster.reading import MAX_FILE_BYTES, MAX_ROWS
 from hocvu.roster.report import problem_csv
 
 PAGE_SIZE = 100
@@ -49,13 +50,19 @@ def _tops(user: Any) -> list[Unit]:
 def index(request: HttpRequest) -> HttpResponse:
     _manager(request)
     tops = _tops(request.user)
+    # A body over the limit is refused without reading the file (the front server's
+    # client_max_body_size is what keeps it off the disk: docs/decisions/0008).
+    too_large = request.method == "POST" and _declared_size(request) > MAX_FILE_BYTES + 65536
     form = UploadForm(
-        request.POST or None,
-        request.FILES or None,
+        None if too_large else (request.POST or None),
+        None if too_large else (request.FILES or None),
         user=request.user,
         initial={"unit": tops[0].code if tops else ""},
     )
-    if request.method == "POST" and form.is_valid():
+    upload_error = (
+        message("file.too_large", {"limit": MAX_FILE_BYTES // 2**20}) if too_large else ""
+    )
+    if request.method == "POST" and not too_large and form.is_valid():
         upload = form.cleaned_data["file"]
         data = b"".join(upload.chunks())
         roster_import = services.stage(
@@ -68,6 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "roster/index.html",
         {
             "form": form,
+            "upload_error": upload_error,
             "units": units.values_list("code", "name")[:300],
             "imports": services.imports_for(request.user)[:50],
             "columns": [(vi, key, template.HELP[key]) for key, vi, _en in services.COLUMNS],
@@ -75,6 +83,13 @@ def index(request: HttpRequest) -> HttpResponse:
             "max_rows": MAX_ROWS,
         },
     )
+
+
+def _declared_size(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def _template_context(request: HttpRequest) -> tuple[str, list[tuple[str, str]]]:
@@ -173,6 +188,8 @@ def commit(request: HttpRequest, import_id: int) -> HttpResponse:
         if key.startswith("decision-") and key[9:].isdigit():
             decisions[int(key[9:])] = str(request.POST.get(key, ""))
     back = str(request.POST.get("query", ""))
+    if not re.fullmatch(r"[a-z]+=[a-z]+&page=\d{1,7}", back):  # only what the page sent
+        back = ""
     target = reverse("roster-import", kwargs={"import_id": roster_import.pk})
     if roster_import.status == ImportStatus.PREVIEW:
         services.decide(roster_import, decisions)

@@ -190,3 +190,26 @@ def test_the_page_lists_earlier_imports_in_scope_only(world: World) -> None:
     assert "cua-xa-a.csv" in page and "cua-xa-b.csv" not in page
     page = client_for(world.province_manager).get(INDEX).content.decode()
     assert "cua-xa-a.csv" in page and "cua-xa-b.csv" in page
+
+
+def test_an_oversized_upload_is_refused_without_reading_it(world: World) -> None:
+    client = client_for(world.manager_a)
+    response = client.post(
+        INDEX,
+        {"unit": "HDND-P-A", "file": SimpleUploadedFile("a.csv", text([person(1)]))},
+        CONTENT_LENGTH=str(500 * 1024 * 1024),
+    )
+    assert response.status_code == 200
+    assert "40 MB" in response.content.decode()
+    assert not RosterImport.objects.exists()
+
+
+def test_a_tampered_return_address_is_ignored(world: World) -> None:
+    upload(client_for(world.manager_a), text([person(1)]))
+    imp = RosterImport.objects.get()
+    response = client_for(world.manager_a).post(
+        reverse("roster-commit", args=[imp.pk]),
+        {"action": "save", "query": "x=1\r\nSet-Cookie: a=b"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("roster-import", args=[imp.pk])
