@@ -97,8 +97,20 @@ def add_to_unit_ids(unit_ids: list[int], delta: Delta, day: date) -> None:
             ],
             ignore_conflicts=True,
         )
+    lock_rows(unit_ids, day)
     UnitDay.objects.filter(unit_id__in=unit_ids, day__gte=day).update(
         **{m: F(m) + n for m, n in delta.items()}
+    )
+
+
+def lock_rows(unit_ids: Iterable[int], day: date) -> None:
+    """Lock the rows about to change in one fixed order (unit, day), so two transactions
+    touching the same units never wait for each other in a cycle (no deadlock)."""
+    list(
+        UnitDay.objects.select_for_update()
+        .filter(unit_id__in=list(unit_ids), day__gte=day)
+        .order_by("unit_id", "day")
+        .values_list("pk", flat=True)
     )
 
 
@@ -126,6 +138,7 @@ def _record_change(
         gone = {m: -1 for m, d in old.items() if d is not None}
         come = {m: 1 for m, d in new.items() if d is not None}
         common = set(ancestor_paths(old_path)) & set(ancestor_paths(new_path))
+        branches = []
         for path, delta in ((old_path, gone), (new_path, come)):
             if not path or not delta:
                 continue
@@ -134,6 +147,11 @@ def _record_change(
                 .order_by("path")
                 .values_list("pk", flat=True)
             )
+            branches.append((ids, delta))
+        # Both branches' existing rows first, in one order: a move and a move back at the
+        # same time must not lock X then Y against Y then X.
+        lock_rows([u for ids, _delta in branches for u in ids], today)
+        for ids, delta in branches:
             add_to_unit_ids(ids, delta, today)
         return
     # Same units (or counted for the first time): each step counts from its own day; a
