@@ -16,8 +16,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import PASSWORD
-
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Distinctive pieces of the keys and explanations: none may reach a page before submission.
@@ -79,7 +77,7 @@ def exam_world(world: Any) -> Any:
 
 def client_for(user: Any) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)  # login throttling (axes) needs a request: not what is tested here
     return client
 
 

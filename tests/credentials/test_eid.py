@@ -38,7 +38,7 @@ from hocvu.credentials.models import (
     OutboxStatus,
     StatusList,
 )
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
 
 CLIENT_ID = "hocvu-test"
 CLIENT_SECRET = "bí-mật:thử nghiệm"  # non-ASCII and a colon: Basic auth must encode them
@@ -287,7 +287,7 @@ def test_after_the_last_attempt_the_message_is_dead_until_an_operator_retries(
 
     # A unit manager cannot see the outbox at all.
     manager = Client()
-    assert manager.login(username=world.manager_a.username, password=PASSWORD)
+    manager.force_login(world.manager_a)
     changelist = reverse("admin:credentials_eidoutbox_changelist")
     assert manager.get(changelist).status_code in {302, 403}
     assert manager.post(
@@ -298,7 +298,7 @@ def test_after_the_last_attempt_the_message_is_dead_until_an_operator_retries(
 
     # The administrator sees it in the dead-letter list and retries it now.
     admin = Client()
-    assert admin.login(username=world.admin.username, password=PASSWORD)
+    admin.force_login(world.admin)
     listing = admin.get(changelist + "?status__exact=dead")
     assert listing.status_code == 200
     assert str(credential.pk) in listing.content.decode()
