@@ -105,8 +105,13 @@ def test_a_passed_exam_gives_a_certificate_whose_qr_verifies_until_revoked(
     login(world.learner.username)
     page.goto(f"{site}/learn/exam/")
     with page.expect_navigation():
-        page.click("main form button[type=submit]")
-    assert "/learn/exam/" in page.url
+        page.click("main a[href$='/learn/exam/start/']")
+    # The confirmation step: it states the attempts left; starting needs the box ticked.
+    assert "3" in page.inner_text("#exam-confirm")
+    page.check("#exam-confirm input[name=confirm]")
+    with page.expect_navigation():
+        page.click("#exam-confirm button[type=submit]")
+    assert "/learn/exam/" in page.url and "/start/" not in page.url
     while page.locator("section.question form").count():
         form = page.locator("section.question form").first
         uid = form.locator('input[name="item"]').get_attribute("value")
