@@ -146,6 +146,8 @@ class PersonStatus(models.Model):
         indexes = [
             models.Index(fields=["unit_path", "name_folded"], name="status_path_name"),
             models.Index(fields=["last_activity"], name="status_last_activity"),
+            # The national list pages through a million people in name order.
+            models.Index(fields=["name_folded", "person"], name="status_name"),
         ]
 
     def __str__(self) -> str:

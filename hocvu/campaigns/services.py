@@ -319,6 +319,21 @@ FILTERS: dict[str, Q] = {
 }
 
 
+#: From this many people on, a people list takes its count from the unit's totals.
+COUNT_FROM_TOTALS = 10_000
+
+
+def figure(unit: Unit, status: str) -> int | None:
+    """The dashboard's number for a people-list filter (one query), None if it has none."""
+    row = UnitDay.objects.filter(unit=unit, day__lte=local_day()).order_by("-day").first()
+    totals = Totals.of(row)
+    if status in MEASURES:
+        return int(getattr(totals, status))
+    if status.startswith("not_") and status[4:] in MEASURES:
+        return totals.people - int(getattr(totals, status[4:]))
+    return None
+
+
 def people(unit: Unit, *, status: str = "people", query: str = "") -> QuerySet[PersonStatus]:
     """The counted people of ``unit``'s subtree matching a figure and a name search.
 

@@ -201,7 +201,13 @@ def unit_people(request: HttpRequest, unit_id: int) -> HttpResponse:
         status = "people"
     query = request.GET.get("q", "")[:100]
     rows = services.people(unit, status=status, query=query)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, PAGE_SIZE)
+    known = None if query else services.figure(unit, status)
+    if known is not None and known >= services.COUNT_FROM_TOTALS:
+        # Counting a million rows to print "page 1 of 20,000" costs more than the page: a
+        # large unit's count is its dashboard figure (the same number, kept by events).
+        paginator.count = known
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "campaigns/people.html",

@@ -262,3 +262,18 @@ def test_a_campaign_link_opens_the_callers_part_of_it(world: World) -> None:
     )
     page = client_for(world.manager_a).get(response["Location"]).content.decode()
     assert "Chiến dịch thử" in page
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9])
+def test_a_large_unit_counts_its_people_from_the_totals(
+    world: World, threshold: int, monkeypatch: Any
+) -> None:
+    from hocvu.campaigns import services
+
+    monkeypatch.setattr(services, "COUNT_FROM_TOTALS", threshold)
+    client = client_for(world.province_manager)
+    url = reverse("manage-people", args=[world.province_p.pk])
+    # Province P: learner, learner_b, manager_a, manager_b, province_manager.
+    assert "5 người" in client.get(url).content.decode()
+    assert "0 người" in client.get(url, {"status": "certified"}).content.decode()
+    assert "5 người" in client.get(url, {"status": "not_certified"}).content.decode()
