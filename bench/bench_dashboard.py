@@ -82,6 +82,7 @@ def worker(n: int, reuse: bool) -> dict[str, Any]:
     ]:
         pages.append((label, code, "dashboard"))
     pages.append(("commune people list", "HDND-NAN-X01", "people"))
+    pages.append(("national people list", "VN", "people"))
     clients: dict[str, Client] = {}
     results = []
     spent = [0.0]  # seconds inside database calls during the current request
