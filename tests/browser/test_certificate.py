@@ -161,3 +161,15 @@ def test_a_passed_exam_gives_a_certificate_whose_qr_verifies_until_revoked(
     page.goto(url)
     assert verdict(page) == "revoked"
     shoot("certificate-revoked")
+
+    # The learner's exam page says revoked, with the reason and date, and offers no PDF.
+    login(world.learner.username)
+    page.goto(f"{site}/learn/exam/")
+    notice = page.locator("[data-status=revoked]")
+    assert notice.count() == 1
+    assert "Kiểm thử thu hồi chứng nhận" in notice.inner_text()
+    assert timezone.localtime(credential.revoked_at).strftime("%d/%m/%Y") in notice.inner_text()
+    assert page.locator(f"a[href$='/credentials/{credential.pk}.pdf']").count() == 0
+    shoot("certificate-revoked-learner")
+    revoked_pdf = page.request.get(f"{site}/learn/credentials/{credential.pk}.pdf")
+    assert revoked_pdf.status == 410 and not revoked_pdf.body().startswith(b"%PDF")
