@@ -56,7 +56,7 @@ GIVEN = [
     "Khánh",
     "Lâm",
     "Thắng",
-    "Hường",
+    "Hưng",
     "Ánh",
     "Yến",
     "Phượng",
@@ -186,14 +186,16 @@ def worker(n: int) -> dict[str, Any]:
     progress_cpu[0] = 0.0
     outcome, commit_s, commit_cpu = _timed(lambda: roster.commit(staged, actor=manager))
     commit_progress_cpu = progress_cpu[0]
-    assert outcome.committed and outcome.created == n, outcome
+    summary = (outcome.committed, outcome.created, outcome.updated, outcome.unchanged)
+    assert outcome.committed and outcome.created == n, (summary, outcome.skipped)
     assert User.objects.count() == people_before + n
 
     again, again_stage_s, again_stage_cpu = _timed(
         lambda: roster.stage(data, "danh-sach.xlsx", actor=manager, unit=province)
     )
     repeat, again_commit_s, again_commit_cpu = _timed(lambda: roster.commit(again, actor=manager))
-    assert repeat.created == 0 and repeat.unchanged == n, repeat
+    summary = (repeat.committed, repeat.created, repeat.updated, repeat.unchanged)
+    assert repeat.created == 0 and repeat.unchanged == n, (summary, repeat.skipped)
     assert User.objects.count() == people_before + n
     return {
         "vendor": connection.vendor,
