@@ -109,6 +109,14 @@ HOCVU_EID_CLIENT_SECRET = env("HOCVU_EID_CLIENT_SECRET")
 HOCVU_EID_SUBJECT_KEY = env("HOCVU_EID_SUBJECT_KEY")
 HOCVU_EID_TIMEOUT = float(env("HOCVU_EID_TIMEOUT", "10"))
 
+# National e-ID login by OpenID Connect (docs/national-eid-login.md): offered on the login
+# page when an issuer and a client are set. The ID claim carries the 12-digit ID number.
+HOCVU_OIDC_ISSUER = env("HOCVU_OIDC_ISSUER")
+HOCVU_OIDC_CLIENT_ID = env("HOCVU_OIDC_CLIENT_ID")
+HOCVU_OIDC_CLIENT_SECRET = env("HOCVU_OIDC_CLIENT_SECRET")
+HOCVU_OIDC_SCOPES = env("HOCVU_OIDC_SCOPES", "openid profile national_id")
+HOCVU_OIDC_ID_CLAIM = env("HOCVU_OIDC_ID_CLAIM", "national_id")
+
 
 # Outgoing messages (docs/messaging.md). E-mail: HOCVU_EMAIL_URL (smtp://user:pass@host:port,
 # smtp+tls:// for STARTTLS, smtps:// for TLS, console://) or the EMAIL_* variables. Without
