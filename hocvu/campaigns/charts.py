@@ -19,6 +19,7 @@ from hocvu.campaigns.forecast import Forecast
 
 WIDTH, HEIGHT = 360, 200
 LEFT, RIGHT, TOP, BOTTOM = 34, 10, 12, 26
+MAX_POINTS = 150
 COLORS = {"activated": "#8c959f", "at_target": "#0969da", "certified": "#b3261e"}
 
 
@@ -103,6 +104,10 @@ def trend_chart(
         visible = [(d, v) for d, v in points if start <= d <= end]
         if not visible:
             continue
+        if len(visible) > MAX_POINTS:
+            # A phone's width shows ~150 steps: keep every k-th day and the last one.
+            k = -(-len(visible) // MAX_POINTS)
+            visible = visible[::k] + ([visible[-1]] if (len(visible) - 1) % k else [])
         # Steps: a value holds until the next day with a change.
         coords = [f"{x(visible[0][0]):.1f},{y(visible[0][1]):.1f}"]
         for (_d0, v0), (d1, v1) in itertools.pairwise(visible):

@@ -79,3 +79,40 @@ def test_the_schedule_rises_in_straight_lines_through_the_targets() -> None:
     assert expected_share(targets, start, date(2026, 7, 1)) == pytest.approx(0.4 + 0.6 * 182 / 365)
     assert expected_share(targets, start, date(2027, 3, 1)) == 1.0
     assert expected_share([], start, date(2026, 1, 1)) == 0.0
+
+
+def test_the_chart_stays_small_and_describes_itself() -> None:
+    from hocvu.campaigns.charts import MAX_POINTS, trend_chart
+
+    start = date(2025, 9, 1)
+    days = [(start + timedelta(days=i), i / 1000) for i in range(460)]
+    svg = str(
+        trend_chart(
+            {"certified": days},
+            {"certified": "Được chứng nhận"},
+            start=start,
+            end=date(2026, 12, 31),
+            targets=[(date(2025, 12, 31), 0.4), (date(2026, 12, 31), 1.0)],
+            forecast=forecast(days, days[-1][0], date(2026, 12, 31)),
+            today=days[-1][0],
+        )
+    )
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert "<title" in svg and "<desc" in svg and "Được chứng nhận: 46%" in svg
+    assert svg.count(",") < 2 * 2 * (MAX_POINTS + 2) + 50  # steps: two points a day kept
+    assert "<script" not in svg
+
+
+def test_chart_labels_are_escaped() -> None:
+    from hocvu.campaigns.charts import trend_chart
+
+    start = date(2026, 1, 1)
+    svg = str(
+        trend_chart(
+            {"certified": [(start, 0.1), (start + timedelta(days=3), 0.2)]},
+            {"certified": "<script>alert(1)</script>"},
+            start=start,
+            end=start + timedelta(days=10),
+        )
+    )
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
