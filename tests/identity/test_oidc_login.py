@@ -129,6 +129,20 @@ def test_it_refuses_a_wrong_nonce(client: Client, world: Any, eid: Provider) -> 
     assert [r["reason"] for r in _refusals()] == ["nonce"]
 
 
+def test_it_refuses_a_wrong_pkce_verifier(client: Client, world: Any, eid: Provider) -> None:
+    back = Agent(eid.issuer).log_in(_start(client), "s-learner")
+    session = client.session
+    pending = session[PENDING]
+    (state,) = pending
+    pending[state]["verifier"] = "x" * 64
+    session[PENDING] = pending
+    _save(client, session)
+
+    assert client.get(local(back)).status_code == 400
+    assert _logged_in(client) is None
+    assert [r["reason"] for r in _refusals()] == ["code"]
+
+
 def test_it_refuses_a_reused_code(client: Client, world: Any, eid: Provider) -> None:
     agent = Agent(eid.issuer)
     back = agent.log_in(_start(client), "s-learner")
