@@ -22,7 +22,8 @@ $(BIN)/.bench: $(BIN)/.dev requirements/bench.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/bench.txt
 	touch $@
 
-## Debian packages the project needs: gettext (translations), chromium (browser tests).
+## Debian packages the project needs: gettext (translations), chromium (browser tests),
+## node + npm (third-party verifiers, the OpenID provider of the tests and the demo).
 system-deps:
 	@scripts/system-deps.sh
 

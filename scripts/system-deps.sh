@@ -4,11 +4,17 @@
 #   chromium  the real browser the browser tests drive (never a downloaded one)
 #   fonts-dejavu-core  Vietnamese glyphs for screenshots
 #   poppler-utils  pdftotext/pdftoppm: tests read the PDFs the platform makes
+#   nodejs, npm  the third-party credential verifiers and the OpenID provider of the tests
+#                (and of make demo); a Node.js installed otherwise (NodeSource, nvm) is kept
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(gettext chromium fonts-dejavu-core poppler-utils)
+if [ ${#wanted[@]} -eq 0 ]; then
+  wanted=(gettext chromium fonts-dejavu-core poppler-utils)
+  command -v node >/dev/null || wanted+=(nodejs)
+  command -v npm >/dev/null || wanted+=(npm)
+fi
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
