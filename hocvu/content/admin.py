@@ -24,6 +24,13 @@ from django.utils.translation import gettext_lazy as _
 
 from hocvu.audit import services as audit
 from hocvu.content import flags, item_status, services
+from hocvu.content.admin_currency import (
+    CurrencyColumn,
+    LintMixin,
+    OutdatedFilter,
+    OverdueFilter,
+    with_outdated,
+)
 from hocvu.content.models import (
     Item,
     ItemStatus,
@@ -154,9 +161,27 @@ class RevisionInline(RevisionDates, AuthorInline, admin.TabularInline):  # type:
 
 
 @admin.register(Lesson)
-class LessonAdmin(AuthorAdmin):
-    list_display = ("__str__", "module", "level", "position", "kind", "revision", "has_draft")
-    list_filter = ("level", "kind", "module__program", "module")
+class LessonAdmin(CurrencyColumn, AuthorAdmin):
+    list_display = (
+        "__str__",
+        "module",
+        "level",
+        "position",
+        "kind",
+        "revision",
+        "has_draft",
+        "outdated",
+        "review_by",
+    )
+    list_filter = (
+        OutdatedFilter,
+        OverdueFilter,
+        "cites",
+        "level",
+        "kind",
+        "module__program",
+        "module",
+    )
     search_fields = ("module__code", "revisions__title")
     fields = ("module", "level", "position", "kind", "video", "published")
     inlines = [RevisionInline]
@@ -164,12 +189,13 @@ class LessonAdmin(AuthorAdmin):
     change_form_template = "admin/content/lesson/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
-        return super().get_queryset(request).select_related("module", "published").distinct()
+        return with_outdated(super().get_queryset(request).select_related("module", "published"))
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        currency = ("cites", "reviewed_on", "review_by")
         if obj is not None:
-            return ("module_name", "level", "place", "kind", "video", "published")
-        return ("module", "level", "position", "kind", "video")
+            return ("module_name", "level", "place", "kind", "video", "published", *currency)
+        return ("module", "level", "position", "kind", "video", *currency)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is not None:
@@ -406,6 +432,7 @@ class ItemForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in dj
             "answer",
             "explanation",
             "image",
+            "cites",
         )
 
     def clean(self) -> dict[str, Any]:
@@ -423,7 +450,7 @@ class ItemForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in dj
 
 
 @admin.register(Item)
-class ItemAdmin(AuthorAdmin):
+class ItemAdmin(LintMixin, CurrencyColumn, AuthorAdmin):
     form = ItemForm
     list_display = (
         "code",
@@ -440,8 +467,11 @@ class ItemAdmin(AuthorAdmin):
         "col_r",
         "col_exposure",
         "flag_list",
+        "outdated",
     )
     list_filter = (
+        OutdatedFilter,
+        "cites",
         "status",
         FlagFilter,
         SourceFilter,
@@ -453,7 +483,7 @@ class ItemAdmin(AuthorAdmin):
     list_select_related = ("competence",)
     search_fields = ("code", "stem")
     list_per_page = 100
-    actions = ["to_pilot", "to_operational", "retire"]
+    actions = ["to_pilot", "to_operational", "retire", "lint_selected"]
     fieldsets = (
         (
             None,
@@ -469,6 +499,8 @@ class ItemAdmin(AuthorAdmin):
                     "answer",
                     "explanation",
                     "image",
+                    "cites",
+                    "lint_findings",
                 )
             },
         ),
@@ -476,10 +508,13 @@ class ItemAdmin(AuthorAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        fixed = ("status", *STATISTICS)
+        fixed = ("status", "lint_findings", *STATISTICS)
         if obj is not None and obj.status in (ItemStatus.OPERATIONAL, ItemStatus.RETIRED):
             return ("code", *LOCKED_WHEN_LIVE, *fixed)
         return fixed
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
+        return with_outdated(super().get_queryset(request))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.status != ItemStatus.DRAFT:

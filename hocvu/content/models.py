@@ -8,6 +8,7 @@ always read the published one, so a new version never loses anyone's progress.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +83,11 @@ class Lesson(models.Model):
         verbose_name=_("published revision"),
     )
     video = models.FileField(_("video (optional)"), upload_to="lectures/", blank=True)
+    cites: models.ManyToManyField[LegalDocument, Any] = models.ManyToManyField(
+        "LegalDocument", blank=True, related_name="lessons", verbose_name=_("cites")
+    )
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
+    review_by = models.DateField(_("review by"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lesson")
@@ -188,6 +194,9 @@ class Item(models.Model):
     discrimination = models.FloatField(_("item-rest correlation"), null=True, blank=True)
     exposure = models.FloatField(_("exposure rate"), null=True, blank=True)
     flags = models.JSONField(default=list, blank=True)
+    cites: models.ManyToManyField[LegalDocument, Any] = models.ManyToManyField(
+        "LegalDocument", blank=True, related_name="items", verbose_name=_("cites")
+    )
 
     class Meta:
         verbose_name = _("item")
@@ -197,3 +206,46 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class DocumentKind(models.TextChoices):
+    LAW = "law", _("Law")
+    DECREE = "decree", _("Decree")
+    DECISION = "decision", _("Decision")
+    CIRCULAR = "circular", _("Circular")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class LegalDocument(models.Model):
+    """A document the curriculum cites, so that a replaced one can be traced to its citers."""
+
+    number = models.CharField(_("number"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=255)
+    issuer = models.CharField(_("issuer"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=16, choices=DocumentKind.choices)
+    in_force_from = models.DateField(_("in force from"), null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("replaced by"),
+    )
+    replaced_on = models.DateField(_("replaced on"), null=True, blank=True)
+    source_url = models.URLField(_("source"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("legal document")
+        verbose_name_plural = _("legal documents")
+        ordering = ["number"]
+
+    lessons: models.Manager[Lesson]
+    items: models.Manager[Item]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_replaced(self) -> bool:
+        return self.replaced_on is not None or self.replaced_by_id is not None

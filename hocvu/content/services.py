@@ -17,6 +17,7 @@ from hocvu.content.models import (
     Item,
     ItemKind,
     ItemStatus,
+    LegalDocument,
     Lesson,
     LessonKind,
     LessonRevision,
@@ -34,6 +35,7 @@ from hocvu.psychometrics.classification import LEVEL_CUTS as LEVEL_CUTS
 DATA = Path(__file__).parent / "data"
 CURRICULUM = DATA / "curriculum"
 MEDIA = DATA / "media"
+DOCUMENTS = DATA / "documents.toml"
 DEFAULT_PROGRAM = "binh-dan-hoc-vu-so"
 
 
@@ -75,10 +77,60 @@ def _key_of(raw: Mapping[str, Any], where: str) -> Any:
 
 
 @transaction.atomic
+def install_documents(path: Path = DOCUMENTS) -> dict[str, LegalDocument]:
+    """Load the registry of cited documents; entries already in the database are kept
+    as they are (an author may have marked one replaced since)."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise CurriculumError(f"{path.name}: {exc}") from exc
+    raws = data.get("documents", [])
+    known = {d.number: d for d in LegalDocument.objects.all()}
+    for pos, raw in enumerate(raws):
+        number = str(raw.get("number", "")).strip()
+        if not number:
+            raise CurriculumError(f"{path.name} documents[{pos}]: missing 'number'")
+        if number in known:
+            continue
+        known[number] = LegalDocument.objects.create(
+            number=number,
+            title=raw["title"],
+            issuer=raw["issuer"],
+            kind=raw["kind"],
+            in_force_from=raw.get("in_force_from"),
+            replaced_on=raw.get("replaced_on"),
+            source_url=raw.get("source_url", ""),
+        )
+    for pos, raw in enumerate(raws):
+        successor = raw.get("replaced_by")
+        if not successor:
+            continue
+        if successor not in known:
+            raise CurriculumError(f"{path.name} documents[{pos}]: unknown {successor!r}")
+        document = known[str(raw["number"])]
+        if document.replaced_by_id is None:
+            document.replaced_by = known[successor]
+            document.save(update_fields=["replaced_by"])
+    return known
+
+
+def _cited(raw: Mapping[str, Any], where: str, registry: dict[str, LegalDocument]) -> list[Any]:
+    cites = raw.get("cites", [])
+    if not isinstance(cites, list):
+        raise CurriculumError(f"{where}: 'cites' must be a list of document numbers")
+    unknown = [c for c in cites if c not in registry]
+    if unknown:
+        raise CurriculumError(f"{where}: cites unknown document(s) {unknown}")
+    return [registry[c] for c in cites]
+
+
+@transaction.atomic
 def install_curriculum(
     version: FrameworkVersion, *, files: list[Path] | None = None, code: str = DEFAULT_PROGRAM
 ) -> LoadReport:
     """Load the TOML curriculum into a program for ``version`` (all or nothing, idempotent)."""
+    registry = install_documents()
     existing = Program.objects.filter(code=code).first()
     if existing is not None:
         return LoadReport(
@@ -102,6 +154,8 @@ def install_curriculum(
                 data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise CurriculumError(f"{path.name}: {exc}") from exc
+        reviewed_on = data.get("reviewed_on")
+        review_by = data.get("review_by")
         for m_pos, raw in enumerate(data.get("modules", [])):
             where = f"{path.name} modules[{m_pos}]"
             comp = competences.get(str(raw.get("competence")))
@@ -131,8 +185,14 @@ def install_curriculum(
                 position = positions.get(level, 0)
                 positions[level] = position + 1
                 lesson = Lesson.objects.create(
-                    module=module, level=level, position=position, kind=kind
+                    module=module,
+                    level=level,
+                    position=position,
+                    kind=kind,
+                    reviewed_on=lraw.get("reviewed_on", reviewed_on),
+                    review_by=lraw.get("review_by", review_by),
                 )
+                lesson.cites.set(_cited(lraw, lwhere, registry))
                 revision = LessonRevision.objects.create(
                     lesson=lesson,
                     number=1,
@@ -171,7 +231,7 @@ def install_curriculum(
             number = counters.get((comp.code, level), 0) + 1
             counters[(comp.code, level)] = number
             a, b, c = provisional_parameters(level, kind, len(options))
-            Item.objects.create(
+            item = Item.objects.create(
                 code=f"Q-{comp.code}-{level}-{number:02d}",
                 competence=comp,
                 level=level,
@@ -186,6 +246,7 @@ def install_curriculum(
                 b=b,
                 c=c,
             )
+            item.cites.set(_cited(iraw, where, registry))
             n_items += 1
     audit.record("content.install", obj=program, data={"modules": n_modules, "items": n_items})
     return LoadReport(n_modules, n_lessons, n_items)
@@ -241,3 +302,59 @@ def publish_revision(revision: LessonRevision, *, actor: Any = None) -> LessonRe
     lesson.save(update_fields=["published"])
     audit.record("lesson.publish", actor=actor, obj=lesson, data={"revision": revision.number})
     return revision
+
+
+# --------------------------------------------------------------------------------------
+# The registry of cited documents
+# --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mark_replaced(
+    document: LegalDocument,
+    *,
+    replaced_by: LegalDocument | None,
+    replaced_on: Any,
+    actor: Any = None,
+) -> LegalDocument:
+    """Record that ``document`` no longer applies; its citing lessons and items are flagged."""
+    if replaced_by is not None and replaced_by.pk == document.pk:
+        raise ValueError("a document cannot replace itself")
+    document = LegalDocument.objects.select_for_update().get(pk=document.pk)
+    document.replaced_by = replaced_by
+    document.replaced_on = replaced_on
+    document.save(update_fields=["replaced_by", "replaced_on"])
+    audit.record(
+        "document.replace",
+        actor=actor,
+        obj=document,
+        data={
+            "number": document.number,
+            "replaced_by": replaced_by.number if replaced_by else None,
+            "replaced_on": str(replaced_on) if replaced_on else None,
+            "lessons": document.lessons.count(),
+            "items": document.items.count(),
+        },
+    )
+    return document
+
+
+def replaced_documents() -> QuerySet[LegalDocument]:
+    from django.db.models import Q
+
+    return LegalDocument.objects.filter(Q(replaced_on__isnull=False) | Q(replaced_by__isnull=False))
+
+
+def outdated_lessons() -> QuerySet[Lesson]:
+    """Lessons that cite a replaced document."""
+    return Lesson.objects.filter(cites__in=replaced_documents()).distinct()
+
+
+def outdated_items() -> QuerySet[Item]:
+    """Items that cite a replaced document."""
+    return Item.objects.filter(cites__in=replaced_documents()).distinct()
+
+
+def overdue_lessons(today: Any = None) -> QuerySet[Lesson]:
+    """Lessons whose "review by" date has passed."""
+    return Lesson.objects.filter(review_by__lt=today or timezone.localdate())

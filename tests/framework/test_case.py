@@ -174,7 +174,7 @@ def test_round_trip_of_the_shipped_framework_is_lossless() -> None:
     assert kinds.count(case.AREA.title) == 6
     assert kinds.count(case.COMPETENCE.title) == 24
     assert kinds.count(case.COMPETENCE_LEVEL.title) == 96
-    assert kinds.count(case.ROLE_PROFILE.title) == 6
+    assert kinds.count(case.ROLE_PROFILE.title) == 9
     assert [a["associationType"] for a in package["CFAssociations"]].count("precedes") == 25
     assert_round_trip(original)
 

@@ -37,6 +37,9 @@ def test_the_shipped_framework_is_complete() -> None:
         "commune_council",
         "civil_servant",
         "citizen",
+        "digital_transformation_officer",
+        "unit_leader",
+        "research_officer",
     }
     for profile in version.role_profiles.all():
         assert profile.targets.count() == 24, profile.code
