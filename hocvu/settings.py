@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -172,6 +173,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",  # login throttling and lockout (AXES_* below)
     "hocvu.audit",
     "hocvu.messaging",
     "hocvu.organizations",
@@ -202,6 +204,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a locked-out login into the login page with the lockout message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hocvu.urls"
@@ -230,6 +235,29 @@ AUTH_USER_MODEL = "identity.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Axes first: it refuses a locked-out username + address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "hocvu.identity.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2id first; the PBKDF2 hashes stored before still verify and are re-hashed with
+# Argon2id at the next successful login.
+PASSWORD_HASHERS = [
+    "hocvu.identity.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Lockout after 10 wrong passwords for one username from one address, for 15 minutes
+# (a person mistyping elsewhere, or another person behind the same address, is not locked).
+AXES_FAILURE_LIMIT = int(env("HOCVU_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("HOCVU_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hocvu.web.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "hocvu.ratelimit.client_address"
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -302,10 +330,42 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Behind TLS (HOCVU_HTTPS=1): redirect plain HTTP, tell browsers to use HTTPS only (HSTS),
+# and trust the proxy's X-Forwarded-Proto. The proxy must set (overwrite) that header.
+HOCVU_HTTPS = env_bool("HOCVU_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("HOCVU_SSL_REDIRECT", HOCVU_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's plain-HTTP health check
+SECURE_HSTS_SECONDS = int(env("HOCVU_HSTS_SECONDS", "31536000" if HOCVU_HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HOCVU_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("HOCVU_HSTS_PRELOAD", False)
+if env_bool("HOCVU_BEHIND_PROXY", HOCVU_HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy: scripts, styles, images and connections from this site only; no
+# inline script or style (scripts are static files, pages hand them data in data-*
+# attributes). Lesson images are served by the site; SVG charts are inline markup.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("HOCVU_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -607,7 +607,7 @@ class ItemAdmin(LintMixin, CurrencyColumn, AuthorAdmin):
             return "—"
         return format_html_join(
             ", ",
-            '<span style="color:#ba2121;font-weight:600">{}</span>',
+            '<strong class="hocvu-flag">{}</strong>',
             ((flags.FLAG_LABELS.get(f, f),) for f in obj.flags),
         )
 

@@ -40,7 +40,7 @@ def profile_chart(rows: Sequence[CompetenceStatus]) -> SafeString:
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
         f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" '
-        f'style="max-width:40rem;font:11px sans-serif">',
+        f'class="chart">',
         '<title id="chart-title">'
         + escape(_("Your level in each competence against your target"))
         + "</title>",
