@@ -7,9 +7,11 @@ stores nothing; the server answers 200 only after the answer is committed. The s
 ``{"code": ..., "detail": ...}``:
 
 ==== ============================================================================
-400  ``bad_request`` (malformed JSON, a field missing or of the wrong type, a UUID
-     that is not one, a time without time zone or in the future),
-     ``invalid_answer`` (the answer does not fit the question)
+400  ``bad_request`` (malformed or too deeply nested JSON, a field missing, unknown or of
+     the wrong type, a UUID that is not one, a time without time zone, in the future or
+     before 2000), ``too_large`` (a body over 16 KB), ``invalid_answer`` (the answer
+     does not fit the question, or holds other keys than one of choice, choices, value,
+     order, text)
 404  ``not_found``: no such attempt, or it belongs to someone else
 409  ``closed``, ``expired``, ``not_in_attempt``, ``already_answered``, ``conflict``
 ==== ============================================================================
@@ -24,14 +26,16 @@ needs one request per question.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from hocvu.assessment import services
 from hocvu.assessment.forms import public_item
@@ -52,7 +56,18 @@ STATUS = {
 }
 
 
+#: A body larger than this is refused before it is read as JSON (an answer is ~200 bytes).
+MAX_BODY_BYTES = 16 * 1024
+#: The one key an answer holds, by the type of its value (content/scoring.py lists the kinds).
+ANSWER_KEYS = {"choice", "choices", "value", "order", "text"}
+MAX_LIST = 50
+MAX_TEXT = 500
+EARLIEST = 2000  # no answer is dated before the platform existed
+
+
 class AnswerIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     item: UUID
     answer: dict[str, Any]
     answer_id: UUID
@@ -93,6 +108,50 @@ class AttemptOut(Schema):
 
 def _problem(status: int, code: str, detail: str) -> Status[dict[str, str]]:
     return Status(status, {"code": code, "detail": detail})
+
+
+def _answer_problem(answer: dict[str, Any]) -> str | None:
+    """Why ``answer`` is not one of the shapes of content/scoring.py, or None."""
+    if len(answer) != 1 or not set(answer) <= ANSWER_KEYS:
+        return f"an answer holds exactly one of {', '.join(sorted(ANSWER_KEYS))}"
+    ((key, value),) = answer.items()
+    if key == "choice" and not (isinstance(value, int) and not isinstance(value, bool)):
+        return "choice must be an integer"
+    if key in {"choices", "order"} and not (
+        isinstance(value, list)
+        and len(value) <= MAX_LIST
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return f"{key} must be a list of at most {MAX_LIST} integers"
+    if key == "value" and not (
+        isinstance(value, bool) or (isinstance(value, int | float) and math.isfinite(value))
+    ):
+        return "value must be true, false or a finite number"
+    if key == "text" and not (isinstance(value, str) and len(value) <= MAX_TEXT):
+        return f"text must be a string of at most {MAX_TEXT} characters"
+    return None
+
+
+def _read_body(request: HttpRequest) -> Any:
+    """The JSON body, or a ``(code, detail)`` refusal (never an exception)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return ("too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return ("too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    if len(body) > MAX_BODY_BYTES:
+        return ("too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(body or b"null")
+    except RecursionError:
+        return ("bad_request", "the JSON is nested too deeply")
+    except ValueError:  # json.JSONDecodeError and UnicodeDecodeError
+        return ("bad_request", "the body must be a JSON object")
 
 
 def _attempt_or_none(request: HttpRequest, attempt_id: str) -> Attempt | None:
@@ -145,10 +204,12 @@ def attempt_state(request: HttpRequest, attempt_id: str) -> Any:
 )
 def answer(request: HttpRequest, attempt_id: str) -> Any:
     """Record one answer exactly once (see the module documentation for the contract)."""
+    data = _read_body(request)
+    if isinstance(data, tuple):
+        return _problem(400, *data)
     try:
-        payload = AnswerIn.model_validate(json.loads(request.body or b"null"))
-    except (ValueError, ValidationError) as exc:
-        # json.JSONDecodeError and UnicodeDecodeError are ValueErrors too.
+        payload = AnswerIn.model_validate(data)
+    except (ValueError, ValidationError, RecursionError) as exc:
         detail = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
             for e in (exc.errors() if isinstance(exc, ValidationError) else [])
@@ -156,6 +217,13 @@ def answer(request: HttpRequest, attempt_id: str) -> Any:
         return _problem(400, "bad_request", detail or "the body must be a JSON object")
     if payload.answered_at is not None and payload.answered_at.tzinfo is None:
         return _problem(400, "bad_request", "answered_at needs a time zone")
+    if payload.answered_at is not None and payload.answered_at.year < EARLIEST:
+        return _problem(400, "bad_request", f"answered_at is before {EARLIEST}")
+    if payload.seconds is not None and not (0 <= payload.seconds <= 86_400):
+        return _problem(400, "bad_request", "seconds must be between 0 and 86400")
+    problem = _answer_problem(payload.answer)
+    if problem is not None:
+        return _problem(400, "invalid_answer", f"answer: {problem}")
     try:
         outcome = services.record_answer(
             user=request.user,
