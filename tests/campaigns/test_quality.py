@@ -75,7 +75,7 @@ def z(world: World) -> Z:
             national_id="001080000011",
             email="an@example.vn",
             job_role="commune_council",
-            password="pw-1-secret",  # noqa: S106 - a test account
+            password="pw-1-secret",
         ),
         "p2": person("p2", "Nguyen van  AN", date_of_birth=an),
         "p3": person(
@@ -83,7 +83,7 @@ def z(world: World) -> Z:
             "Trần Thị Bé",
             national_id="001180000012",
             job_role="commune_council",
-            password="pw-3-secret",  # noqa: S106 - a test account
+            password="pw-3-secret",
         ),
         "p4": person("p4", "Trần Thị Bé", email="be@example.vn"),
         "p6": person("p6", "Lê Văn Cường", date_of_birth=date(1975, 5, 5), gender="male"),
@@ -95,7 +95,7 @@ def z(world: World) -> Z:
             national_id="001090000013",
             email="an2@example.vn",
             job_role="commune_council",
-            password="pw-7-secret",  # noqa: S106 - a test account
+            password="pw-7-secret",
         ),
         "p5": person("p5", "Nguyễn Văn An", date_of_birth=an),
         "twin": person("twin", "Nguyễn Văn An", date_of_birth=an, unit=world.commune_a),
