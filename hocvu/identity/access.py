@@ -149,3 +149,23 @@ def record_for(
         return records_for(user, queryset, permission, owner=owner).get(pk=pk)
     except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("not found") from None
+
+
+# Roles whose reach goes beyond a unit: the admin site, the whole framework and content.
+ELEVATED_ROLES = frozenset({Role.ADMINISTRATOR, Role.AUTHOR})
+
+
+def outranks(person: User, editor: Any) -> bool:
+    """True when ``person`` holds rights ``editor`` could not grant (superuser, or an
+    administrator or author role beyond the units ``editor`` administers): ``editor`` may
+    then see ``person`` but not change them. National administrators outrank no one."""
+    if is_national(editor):
+        return False
+    if person.is_superuser:
+        return True
+    scope = units_for(editor, "platform.administer")
+    return (
+        RoleAssignment.objects.filter(user=person, role__in=ELEVATED_ROLES)
+        .exclude(unit__in=scope)
+        .exists()
+    )

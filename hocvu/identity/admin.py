@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from hocvu.identity import access
 from hocvu.identity.admin_scoping import SubtreeAdmin
-from hocvu.identity.models import Role, RoleAssignment, User
+from hocvu.identity.models import RoleAssignment, User
 
 ADMINISTER = "platform.administer"
-# Roles that reach beyond a unit (the admin site, the whole framework and content).
-ELEVATED_ROLES = frozenset({Role.ADMINISTRATOR, Role.AUTHOR})
+ELEVATED_ROLES = access.ELEVATED_ROLES
+outranks = access.outranks
 _ALWAYS_EXCLUDED = ("password", "national_id", "user_permissions", "groups", "last_login")
 
 
@@ -34,21 +34,6 @@ def _unit_field(
         kwargs["queryset"] = access.units_for(request.user, ADMINISTER).order_by("path")
         if not access.is_national(request.user):
             kwargs["required"] = True  # a person with no unit would leave the editor's scope
-
-
-def outranks(person: User, editor: Any) -> bool:
-    """True when ``person`` holds rights ``editor`` could not grant: then ``editor`` may
-    look but not change (a subtree administrator cannot deactivate a national one)."""
-    if access.is_national(editor):
-        return False
-    if person.is_superuser:
-        return True
-    scope = access.units_for(editor, ADMINISTER)
-    return (
-        RoleAssignment.objects.filter(user=person, role__in=ELEVATED_ROLES)
-        .exclude(unit__in=scope)
-        .exists()
-    )
 
 
 class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
