@@ -151,7 +151,9 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = open(f"/tmp/bench_load_{tree.name}.log", "ab")  # noqa: SIM115, S108 - server log
 
-    def start(self) -> None:
+    def start(self, wait_healthy: bool = True) -> None:
+        """Start gunicorn; wait until /healthz answers, or (a restart under load, where
+        the health check queues behind the learners) until the port accepts."""
         self.proc = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -166,8 +168,17 @@ class Server:
             start_new_session=True,
         )
         deadline = time.monotonic() + 90
+        import socket
         import urllib.request
 
+        if not wait_healthy:
+            while time.monotonic() < deadline:
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", self.tree.port), timeout=1),
+                ):
+                    return
+                time.sleep(0.1)
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(self.tree.url + "/healthz", timeout=2) as r:  # noqa: S310 - loopback
@@ -475,6 +486,7 @@ def run_level(
 
     stats = Stats()
     rng = random.Random(n)
+    load_before = os.getloadavg()[0]
     meter = CpuMeter(server)
     meter.sample()
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -506,7 +518,7 @@ def run_level(
             server.kill9()
             killed = time.monotonic()
             await asyncio.sleep(2.0)
-            await asyncio.to_thread(server.start)
+            await asyncio.to_thread(server.start, False)
             meter.sample()
             kill_report.update(
                 killed_at_s=round(killed - t_start, 1),
@@ -570,6 +582,8 @@ def run_level(
         "client_cpu_s": round(client_cpu, 1),
         "client_cpu_share_of_machine": round(client_cpu / (wall * (os.cpu_count() or 1)), 3),
         "wall_s": round(wall, 1),
+        "load_average_1min_before": round(load_before, 1),
+        "load_average_1min_after": round(os.getloadavg()[0], 1),
     }
     result["holds"] = (
         result["requests"].get("p95", 1e9) < P95_LIMIT_MS and result["n_errors"] == 0 and not lost
@@ -615,9 +629,16 @@ def markdown(data: dict[str, Any]) -> str:
             f"{r['server_cpu_ms_per_answer_after_window']} | "
             f"{100 * r['client_cpu_share_of_machine']:.0f} % | {'yes' if r['holds'] else 'no'} |"
         )
+    loads = [r.get("load_average_1min_before") for r in data["levels"]]
+    if any(v is not None for v in loads):
+        lines += [
+            "",
+            "1-minute load average of the machine before each level (2 cores; other engineers'",
+            f"test suites and browsers were running): {', '.join(str(v) for v in loads)}.",
+        ]
     lines += ["", "Largest level that holds:"]
     for name, best in data["largest_holding"].items():
-        lines.append(f"- `{name}`: {best if best else 'none of the levels run'}")
+        lines.append(f"- `{name}`: {best if best else 'none of the levels run held'}")
     if data.get("kill"):
         k = data["kill"]
         lines += [
@@ -630,12 +651,34 @@ def markdown(data: dict[str, Any]) -> str:
             f"**lost {k['lost']}, doubled {k['doubled']}**; errors after retries: {k['n_errors']}.",
         ]
     if data.get("queries"):
-        lines += ["", "Queries per placement answer (Django's test client, in each tree):", ""]
+        lines += [
+            "",
+            "Statements per placement answer (Django's test client, in each tree; `new` counts",
+            "BEGIN and COMMIT, and 3 more the first time an item is answered, creating its",
+            "exposure row):",
+            "",
+        ]
         for name, q in data["queries"].items():
             counts = q["queries"]
             lines.append(
                 f"- `{name}` ({'htmx fragment' if q['htmx'] else 'POST + redirect + GET'}): "
                 f"median {statistics.median(counts):g}, max {max(counts)} over {len(counts)} answers"
+            )
+    ceilings = ceiling(data)
+    if ceilings:
+        lines += [
+            "",
+            "CPU-bound ceiling on a dedicated machine with these cores, from the server CPU per",
+            "request measured above (first level of each tree): a learner costs 5 requests in",
+            "the start window (login page, login, start page, start, first question) and one",
+            "request per answer (`old`: two, the POST and the GET) every mean think time;",
+            "70 % of the cores for the server. The level to expect to hold p95 < 500 ms:",
+            "",
+        ]
+        for name, c in ceilings.items():
+            lines.append(
+                f"- `{name}`: {c['ms_per_request']} ms CPU per request, "
+                f"{c['ms_per_learner_second']} ms CPU per learner-second: **~{c['learners']:,} learners**"
             )
     lines += [
         "",
@@ -644,6 +687,25 @@ def markdown(data: dict[str, Any]) -> str:
         "`bench/results/load.json`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def ceiling(data: dict[str, Any], share: float = 0.7) -> dict[str, dict[str, Any]]:
+    """Learners that ``share`` of the cores serve, from the measured CPU per request."""
+    out: dict[str, dict[str, Any]] = {}
+    cores = os.cpu_count() or 1
+    think = sum(data["think_s"]) / 2
+    for r in data["levels"]:
+        if r["tree"] in out or not r["server_cpu_ms_per_request"]:
+            continue
+        per_answer = 1 if r["tree"].startswith("new") else 2
+        per_second = 5 / data["window_s"] + per_answer / think
+        ms = r["server_cpu_ms_per_request"] * per_second
+        out[r["tree"]] = {
+            "ms_per_request": r["server_cpu_ms_per_request"],
+            "ms_per_learner_second": round(ms, 2),
+            "learners": int(cores * share * 1000 / ms),
+        }
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -696,7 +758,8 @@ def main(argv: list[str]) -> int:
     results: list[dict[str, Any]] = []
     largest: dict[str, int | None] = {name: None for name in trees}
     failing: set[str] = set()
-    offset = 0
+    # Learners already used by an earlier run on the same databases are skipped.
+    offset = int(os.environ.get("BENCH_FIRST_LEARNER", "0"))
     for n in levels:
         for tree in trees.values():
             if tree.name in failing:
@@ -734,6 +797,7 @@ def main(argv: list[str]) -> int:
         if len(failing) == len(trees):
             break
     kill = None
+    offset_kill = int(os.environ.get("BENCH_FIRST_LEARNER", "0")) + sum(levels)
     if not quick and "new" in trees:
         tree = trees["new"]
         server = Server(tree)
@@ -743,7 +807,7 @@ def main(argv: list[str]) -> int:
             kill = run_level(
                 tree,
                 server,
-                sum(levels),
+                offset_kill,
                 kill_level,
                 window,
                 duration,
@@ -781,6 +845,7 @@ def main(argv: list[str]) -> int:
         "kill": kill,
         "queries": queries,
     }
+    data["ceiling"] = ceiling(data)
     (RESULTS / ("load-quick.json" if quick else "load.json")).write_text(json.dumps(data, indent=1))
     text = markdown(data)
     if not quick:
