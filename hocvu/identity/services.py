@@ -131,6 +131,23 @@ def find_by_national_id(value: str) -> User | None:
 
 
 @transaction.atomic
+def set_national_id(person: User, value: str, *, actor: Any = None) -> User:
+    """Record ``person``'s ID number (encrypted and indexed); the audit never holds it."""
+    clean = normalize_national_id(value)
+    person.national_id = clean
+    person.national_id_index = crypto.blind_index(clean, NATIONAL_ID_CONTEXT)
+    person.save(update_fields=["national_id", "national_id_index"])
+    audit.record(
+        "person.national_id",
+        actor=actor,
+        obj=person,
+        unit_path=person.unit.path if person.unit is not None else "",
+        data={},
+    )
+    return person
+
+
+@transaction.atomic
 def assign_role(user: User, role: str, unit: Unit, *, actor: Any = None) -> RoleAssignment:
     """Give ``user`` a role over ``unit``'s subtree (idempotent)."""
     if role not in Role.values:

@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -96,6 +97,29 @@ def start_provider(
     return Provider(issuer=line.split()[-1], process=process)
 
 
+def start_python_provider(
+    accounts_file: Path, *, redirect_uris: list[str], post_logout_uris: list[str]
+) -> Provider:
+    """The demo's Python stand-in (hocvu/identity/oidc_standin.py), for machines without Node."""
+    command = [sys.executable, "-m", "hocvu.identity.oidc_standin", "--port", "0"]
+    command += ["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET]
+    command += ["--accounts", str(accounts_file)]
+    for uri in redirect_uris:
+        command += ["--redirect-uri", uri]
+    for uri in post_logout_uris:
+        command += ["--post-logout-redirect-uri", uri]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    stdout: IO[str] | None = process.stdout
+    assert stdout is not None
+    line = stdout.readline()
+    if not line.startswith("listening on "):
+        process.kill()
+        pytest.fail(f"the Python stand-in provider did not start: {line!r}")
+    return Provider(issuer=line.split()[-1], process=process)
+
+
 @pytest.fixture(scope="session")
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     accounts = tmp_path_factory.mktemp("oidc") / "accounts.json"
@@ -108,6 +132,9 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     yield running
     running.process.terminate()
     running.process.wait(timeout=10)
+
+
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -158,9 +185,11 @@ class Agent:
         """Choose the account ``sub`` on the provider's login page; the callback URL."""
         page = self.go(authorize_url)
         assert isinstance(page, Answer) and page.status == 200, page
-        action = re.search(r'<form method="post" action="([^"]+)"', page.body)
-        assert action, page.body
-        back = self.go(urllib.parse.urljoin(page.url, html.unescape(action[1])), {"sub": sub})
+        form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', page.body, re.S)
+        assert form, page.body
+        fields = {k: html.unescape(v) for k, v in _HIDDEN.findall(form[2])}
+        fields["sub"] = sub
+        back = self.go(urllib.parse.urljoin(page.url, html.unescape(form[1])), fields)
         assert isinstance(back, str), back
         return back
 
@@ -170,7 +199,7 @@ class Agent:
         assert isinstance(page, Answer) and page.status == 200, page
         form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', page.body, re.S)
         assert form, page.body
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form[2]))
+        fields = {k: html.unescape(v) for k, v in _HIDDEN.findall(form[2])}
         fields["logout"] = "yes"
         back = self.go(urllib.parse.urljoin(page.url, html.unescape(form[1])), fields)
         assert isinstance(back, str), back

@@ -7,6 +7,7 @@ anyone else is refused and nothing is created. State, nonce and code serve once.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import urllib.parse
 from typing import Any
@@ -165,11 +166,12 @@ def test_it_refuses_a_reused_code(client: Client, world: Any, eid: Provider) -> 
     attacker = Client()
     attacker.get("/accounts/login/")
     session = attacker.session
+    fresh = secrets.token_urlsafe(16)  # the cache remembers spent states across tests
     ((_, pending),) = spent.items()
-    session[PENDING] = {"fresh": {**pending, "state": "fresh"}}
+    session[PENDING] = {fresh: {**pending, "state": fresh}}
     _save(attacker, session)
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(back).query)["code"][0]
-    answer = attacker.get("/eid/callback/", {"code": code, "state": "fresh"})
+    answer = attacker.get("/eid/callback/", {"code": code, "state": fresh})
     assert answer.status_code == 400
     assert _logged_in(attacker) is None
     assert [r["reason"] for r in _refusals()] == ["state", "state", "code"]

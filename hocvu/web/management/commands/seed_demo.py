@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -96,6 +98,28 @@ DEMO_PEOPLE: list[tuple[str, str, str, str, str, list[tuple[str, str]]]] = [
 ]
 
 
+# National ID numbers of the demo people (province code, century and gender digit, year of
+# birth, serial), the accounts of the demo's stand-in national e-ID provider. The last one has
+# no roster record: its e-ID login is refused.
+DEMO_NATIONAL_IDS = {
+    "quantri": "001080000101",
+    "tacgia": "001185000102",
+    "daibieu": "001178000103",
+    "chuyenvien": "001090000104",
+    "quanlytinh": "040182000105",
+    "quanlyxa": "040088000106",
+    "hocvien": "040195000107",
+    "hocvien2": "040201000108",
+}
+DEMO_EID_STRANGER = {
+    "sub": "demo-no-record",
+    "name": "Người chưa có hồ sơ",
+    "national_id": "079190000999",
+}
+#: Where seed_demo writes the stand-in provider's accounts (scripts/demo.sh reads it).
+EID_ACCOUNTS_FILE = "eid-standin-accounts.json"
+
+
 class Command(BaseCommand):
     help = "Load the default framework, the national unit tree and demo accounts (idempotent)."
 
@@ -156,16 +180,32 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                     job_role=job,
                     position=position,
+                    national_id=DEMO_NATIONAL_IDS[username],
                 )
+            elif not person.national_id_index:
+                identity.set_national_id(person, DEMO_NATIONAL_IDS[username])
             for role, scope in roles:
                 identity.assign_role(person, role, Unit.objects.get(code=scope))
         if population > 0:
             self.generate_population(population, communes)
+        self.write_eid_accounts()
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for username, name, _job, _unit, _pos, roles in DEMO_PEOPLE:
             role_text = ", ".join(f"{r} @ {u}" for r, u in roles)
             self.stdout.write(f"  {username:<12} {name:<20} {role_text}")
+
+    def write_eid_accounts(self) -> None:
+        """The demo people as accounts of the stand-in national e-ID provider (make demo)."""
+        accounts = [
+            {"sub": f"demo-{username}", "name": name, "national_id": DEMO_NATIONAL_IDS[username]}
+            for username, name, *_rest in DEMO_PEOPLE
+        ]
+        accounts.append(DEMO_EID_STRANGER)
+        path = settings.VAR_DIR / EID_ACCOUNTS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(accounts, ensure_ascii=False, indent=1), encoding="utf-8")
+        self.stdout.write(f"National e-ID stand-in accounts: {path}")
 
     def generate_population(self, people: int, communes: int) -> None:
         """People with a campaign history since 2025-09 (progress tables only, see
