@@ -184,6 +184,8 @@ def _coerce(data: Any) -> Mapping[str, Any]:
             raise CaseError(
                 f"package: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
             ) from None
+        except RecursionError:
+            raise CaseError("package: the JSON is nested too deeply to be a CASE package") from None
     top = _obj(data, "package")
     if "CFDocument" not in top and isinstance(top.get("CFPackage"), Mapping):
         top = top["CFPackage"]
