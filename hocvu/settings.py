@@ -49,13 +49,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in env(name, default).split(",") if part.strip()]
 
 
+def private_file(path: Path) -> Path:
+    """Make sure ``path`` exists and is readable by its owner only (0600, its directory
+    0700), without a moment where another user could open it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for owned in (path, VAR_DIR) if path.parent == VAR_DIR else (path,):
+        if owned.stat().st_uid == os.getuid():  # another user's file is theirs to protect
+            owned.chmod(0o700 if owned.is_dir() else 0o600)
+    return path
+
+
 def dev_secret(filename: str) -> str:
     """Return a random secret kept in ``var/`` so a development server restarts with it."""
     path = VAR_DIR / filename
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+    if not path.exists() or not path.stat().st_size:
+        private_file(path).write_text(secrets.token_urlsafe(48), encoding="utf-8")
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -64,10 +73,13 @@ def database_from_url(url: str) -> dict[str, object]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         # sqlite:////absolute/path or sqlite:///relative/path; plain sqlite:// is var/.
-        name = unquote(parts.path[1:])
+        name = unquote(parts.path[1:]) or str(VAR_DIR / "hocvu.sqlite3")
+        if name != ":memory:" and not name.startswith("file:"):
+            # SQLite gives its -wal and -shm files the database file's mode: 0600 for all.
+            private_file(Path(name))
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": name or str(VAR_DIR / "hocvu.sqlite3"),
+            "NAME": name,
             # WAL lets readers run beside the one writer; IMMEDIATE avoids upgrade deadlocks.
             "OPTIONS": {
                 "init_command": (
