@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -171,6 +172,7 @@ class LegalDocumentAdmin(AuthorAdmin):
         "replaced_on",
     )
     actions = ["mark_replaced_today"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_list_template = "admin/content/legaldocument/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LegalDocument]:

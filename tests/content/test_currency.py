@@ -143,3 +143,18 @@ def test_the_list_action_marks_replaced_and_a_document_cannot_replace_itself(
     # Documents are never deleted: lessons point at them.
     assert author.post(f"/admin/content/legaldocument/{doc.pk}/delete/", {"post": "yes"})
     assert LegalDocument.objects.filter(pk=doc.pk).exists()
+
+
+def test_every_competence_has_a_role_that_needs_its_level_4_material() -> None:
+    import tomllib
+
+    from hocvu.framework import services as framework
+
+    with framework.DEFAULT_FRAMEWORK.open("rb") as handle:
+        data = tomllib.load(handle)
+    codes = [c["code"] for a in data["areas"] for c in a["competences"]]
+    needing_4 = {c for r in data["roles"] for c, level in r["targets"].items() if level == 4}
+    assert needing_4 == set(codes)
+    # The commune council guides residents in VNeID and online services (2.3, level 3).
+    commune = next(r for r in data["roles"] if r["code"] == "commune_council")
+    assert commune["targets"]["2.3"] == 3
