@@ -345,3 +345,41 @@ def sync_people(user_ids: Iterable[int]) -> int:
         for (path, day), delta in sorted(grouped.items()):
             add_to_units(path, delta, day)
     return len(ids)
+
+
+def unit_moved(unit_id: int, old_path: str) -> None:
+    """Carry a moved subtree's people and totals to its new place (after ``move_unit``).
+
+    ``move_unit`` rewrites the paths with one UPDATE and sends no ``post_save``: call this
+    in the same transaction (through ``hocvu.organizations.signals.unit_moved`` when the
+    organizations app sends it). The statuses' path copies are rewritten; the units inside
+    keep their rows (their subtrees did not change); the old ancestors lose the subtree's
+    current totals today and the new ones gain them today."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat, Substr
+
+    with transaction.atomic():
+        unit = Unit.objects.get(pk=unit_id)
+        new_path = unit.path
+        if new_path == old_path:
+            return
+        PersonStatus.objects.filter(unit_path__startswith=old_path).update(
+            unit_path=Concat(Value(new_path), Substr(F("unit_path"), len(old_path) + 1))
+        )
+        today = local_day()
+        last = UnitDay.objects.filter(unit_id=unit_id, day__lte=today).order_by("-day").first()
+        if last is None:
+            return
+        totals = last.totals()
+        old_chain = set(ancestor_paths(old_path)) - {old_path}
+        new_chain = set(ancestor_paths(new_path)) - {new_path}
+        common = old_chain & new_chain
+        branches = []
+        for paths, sign in ((old_chain - common, -1), (new_chain - common, 1)):
+            ids = list(
+                Unit.objects.filter(path__in=paths).order_by("path").values_list("pk", flat=True)
+            )
+            branches.append((ids, {m: sign * n for m, n in totals.items()}))
+        lock_rows([u for ids, _delta in branches for u in ids], today)
+        for ids, delta in branches:
+            add_to_unit_ids(ids, delta, today)

@@ -96,6 +96,11 @@ def people_bulk_changed(sender: Any, user_ids: Any = (), **kwargs: Any) -> None:
     progress.sync_people(user_ids)
 
 
+def subtree_moved(sender: Any, unit_id: int = 0, old_path: str = "", **kwargs: Any) -> None:
+    """A unit and its subtree moved under another parent (``move_unit``: no post_save)."""
+    progress.unit_moved(unit_id, old_path)
+
+
 def connect() -> None:
     from hocvu.assessment.models import Attempt
     from hocvu.credentials.models import Credential
@@ -109,12 +114,16 @@ def connect() -> None:
     post_save.connect(study_day_saved, sender=StudyDay, dispatch_uid=f"{DISPATCH}.study_day")
     post_save.connect(proficiency_saved, sender=Proficiency, dispatch_uid=f"{DISPATCH}.prof")
     post_save.connect(credential_saved, sender=Credential, dispatch_uid=f"{DISPATCH}.credential")
-    # Bulk writers (roster imports) announce the people they created or changed, if the
-    # identity app sends that signal; ``rebuild_progress`` repairs what was missed.
-    try:
-        identity_signals = importlib.import_module("hocvu.identity.signals")
-    except ImportError:
-        return
-    bulk = getattr(identity_signals, "people_changed", None)
-    if bulk is not None:
-        bulk.connect(people_bulk_changed, dispatch_uid=f"{DISPATCH}.people_changed")
+    # Writes that bypass post_save are announced by the lower apps' own signals, when they
+    # send them (bulk people from roster imports, subtree moves); ``rebuild_progress``
+    # repairs what was missed.
+    for module, name, receiver in (
+        ("hocvu.identity.signals", "people_changed", people_bulk_changed),
+        ("hocvu.organizations.signals", "unit_moved", subtree_moved),
+    ):
+        try:
+            signal = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if signal is not None:
+            signal.connect(receiver, dispatch_uid=f"{DISPATCH}.{name}")
