@@ -262,3 +262,14 @@ def test_imported_people_count_in_campaign_progress_at_once(world: World) -> Non
     statuses = PersonStatus.objects.filter(person_id__in=list(ids))
     assert statuses.count() == 2
     assert {s.unit_id for s in statuses} == {world.commune_a.pk}
+
+
+def test_a_preview_larger_than_one_insert_statement_is_kept_whole(world: World) -> None:
+    rows = [
+        person(n, name=person(n)[0].upper() + " " + "ABCDEFGHIK"[n % 10] * 2)
+        for n in range(1, 1201)
+    ]
+    imp = services.stage(text(rows), "a.csv", actor=world.manager_a, unit=world.commune_a)
+    assert imp.rows.count() == 1200 == imp.total_rows
+    assert imp.problems.filter(code="normalised", field="full_name").count() == 1200
+    assert sorted(imp.rows.values_list("row", flat=True)) == list(range(2, 1202))
