@@ -300,6 +300,46 @@ def dashboard(
     return board
 
 
+@dataclass
+class CampaignSummary:
+    """A campaign's headline on a higher unit's page: share now against its schedule."""
+
+    campaign: Campaign
+    totals: Totals
+    share: float
+    expected: float
+    next_target: Target | None
+
+
+def summaries(campaigns: list[Campaign], today: date) -> list[CampaignSummary]:
+    """Each campaign's share today on its own unit (two queries for any number)."""
+    if not campaigns:
+        return []
+    last = UnitDay.objects.filter(unit=OuterRef("pk"), day__lte=today).order_by("-day")
+    units = Unit.objects.filter(pk__in={c.unit_id for c in campaigns}).annotate(
+        last_id=Subquery(last.values("pk")[:1])
+    )
+    last_ids = {u.pk: u.last_id for u in units}
+    rows = UnitDay.objects.in_bulk([i for i in last_ids.values() if i is not None])
+    out = []
+    for c in campaigns:
+        totals = Totals.of(rows.get(last_ids.get(c.unit_id)))
+        targets = sorted(
+            (t for t in c.targets.all() if t.measure == Measure.CERTIFIED), key=lambda t: t.by_date
+        )
+        schedule = [(t.by_date, float(t.share)) for t in targets]
+        out.append(
+            CampaignSummary(
+                campaign=c,
+                totals=totals,
+                share=totals.share(Measure.CERTIFIED),
+                expected=fc.expected_share(schedule, c.starts_on, today),
+                next_target=next((t for t in targets if t.by_date >= today), None),
+            )
+        )
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # People behind a number
 # ---------------------------------------------------------------------------------------

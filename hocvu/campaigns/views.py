@@ -151,7 +151,7 @@ def unit_dashboard(request: HttpRequest, unit_id: int) -> HttpResponse:
             "children": children,
             "lagging": board.lagging[:10],
             "covering": covering,
-            "below": below[:20],
+            "below": services.summaries(below[:20], board.today),
             "target_rows": target_rows,
             "measure_label": LABELS[board.measure],
             "share_now": board.totals.share(board.measure),

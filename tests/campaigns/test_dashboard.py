@@ -277,3 +277,14 @@ def test_a_large_unit_counts_its_people_from_the_totals(
     assert "5 người" in client.get(url).content.decode()
     assert "0 người" in client.get(url, {"status": "certified"}).content.decode()
     assert "5 người" in client.get(url, {"status": "not_certified"}).content.decode()
+
+
+def test_a_higher_unit_sees_the_campaigns_below_it_against_their_targets(world: World) -> None:
+    campaign = campaign_over(world, world.province_p)
+    add_people(world.commune_b, 10, "c")  # 5 of P's 15 people certified
+    page = client_for(world.admin).get(reverse("manage-unit", args=[world.root.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    table = body.split("Chiến dịch của các đơn vị trực thuộc")[1].split("</table>")[0]
+    assert reverse("campaign", args=[campaign.pk]) in table
+    assert "(33%)" in table and "40%" in table  # 5 of 15 now; the next target 40 %
