@@ -158,3 +158,30 @@ def test_every_competence_has_a_role_that_needs_its_level_4_material() -> None:
     # The commune council guides residents in VNeID and online services (2.3, level 3).
     commune = next(r for r in data["roles"] if r["code"] == "commune_council")
     assert commune["targets"]["2.3"] == 3
+
+
+def test_content_that_names_a_document_by_number_cites_it() -> None:
+    """A number in the text without a citation would escape the replaced-document flags."""
+    import tomllib
+
+    with services.DOCUMENTS.open("rb") as handle:
+        documents = tomllib.load(handle)["documents"]
+    # Only what the learner is told applies: a replaced text may be named in passing.
+    numbers = [d["number"] for d in documents if not d.get("replaced_by")]
+    missing = []
+    for path in sorted(services.CURRICULUM.glob("area-*.toml")):
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        texts = [
+            (lesson["title"], lesson["body"] + lesson.get("transcript", ""), lesson)
+            for module in data.get("modules", [])
+            for lesson in module.get("lessons", [])
+        ] + [
+            (item["stem"][:60], " ".join([item["stem"], *item.get("options", [])]), item)
+            for item in data.get("items", [])
+        ]
+        for name, text, raw in texts:
+            named = {n for n in numbers if n in text}
+            if named - set(raw.get("cites", [])):
+                missing.append(f"{path.name}: {name}: {sorted(named - set(raw.get('cites', [])))}")
+    assert missing == []
