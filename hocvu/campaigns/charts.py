@@ -89,8 +89,8 @@ def trend_chart(
         month = date(month.year + (month.month // 12), month.month % 12 + 1, 1)
         if (
             month.month in (1, 4, 7, 10)
-            and (month - start).days > span / 8
-            and (end - month).days > span / 8
+            and (month - start).days > span / 6
+            and (end - month).days > span / 6
         ):
             marks.append(month)
     marks.append(end)
