@@ -112,14 +112,7 @@ def build(unit: Unit, campaign: Campaign | None, *, today: date | None = None) -
     )
 
 
-def status_of(row: dict[str, Any]) -> str:
-    for step in STEPS:
-        if row[f"{step}_on"] is not None:
-            return step
-    return "not_activated"
-
-
-def certificates(unit: Unit) -> dict[int, tuple[str, date]]:
+def certificates(unit: Unit) -> dict[int, tuple[str, date | None]]:
     """Each person's valid certificate in the subtree (the latest issued): one query."""
     now = timezone.now()
     rows = (
@@ -128,56 +121,84 @@ def certificates(unit: Unit) -> dict[int, tuple[str, date]]:
         .order_by("learner_id", "issued_at")
         .values_list("learner_id", "id", "issued_at")
     )
-    found: dict[int, tuple[str, date]] = {}
+    found: dict[int, tuple[str, date | None]] = {}
     for learner_id, credential_id, issued_at in rows.iterator(chunk_size=CHUNK):
         found[learner_id] = (str(credential_id), local_day(issued_at))
     return found
 
 
-def people(unit: Unit, measure: str = Measure.CERTIFIED) -> Iterator[PersonLine]:
-    """The counted people of the subtree, by unit then name: one streamed query (plus the
-    certificates and the role titles, one query each)."""
+#: One person's row as the documents list it: name, unit, position, role, status,
+#: certificate number, certificate date, completion criterion met, last activity.
+PersonRow = tuple[str, str, str, str, str, str, date | None, bool, date | None]
+
+
+def person_rows(unit: Unit, measure: str = Measure.CERTIFIED) -> Iterator[PersonRow]:
+    """The counted people of the subtree, by unit then name, as plain tuples: one streamed
+    query (plus the certificates, the unit names and the role titles, one query each)."""
     certs = certificates(unit)
     titles = role_titles()
     english = (get_language() or "vi").startswith("en")
-    status_labels = {**{k: str(v) for k, v in LABELS.items()}, "not_activated": _("Not activated")}
-    reached = f"{measure}_on"
+    units = {
+        pk: (name_en if english and name_en else name)
+        for pk, name, name_en in Unit.objects.filter(path__startswith=unit.path).values_list(
+            "pk", "name", "name_en"
+        )
+    }
+    roles = {code: (t[1] or t[0] if english else t[0]) for code, t in titles.items()}
+    not_activated = _("Not activated")
+    labels = [str(LABELS[step]) for step in STEPS]
+    reached = 6 + ("activated", "placed", "learning", "at_target", "certified").index(measure)
     rows = (
         PersonStatus.objects.filter(counted=True, unit_path__startswith=unit.path)
         .order_by("unit_path", "name_folded", "pk")
         .values_list(
             "person_id",
             "full_name",
-            "unit__name",
-            "unit__name_en",
+            "unit_id",
             "person__position",
             "job_role",
+            "last_activity",
             "activated_on",
             "placed_on",
             "learning_on",
             "at_target_on",
             "certified_on",
-            "last_activity",
         )
     )
-    names = ("activated_on", "placed_on", "learning_on", "at_target_on", "certified_on")
+    no_cert = ("", None)
     for row in rows.iterator(chunk_size=CHUNK):
-        pk, full_name, unit_name, unit_name_en, position, job_role = row[:6]
-        dates = dict(zip(names, row[6:11], strict=True))
-        title = titles.get(job_role)
-        role = (title[1] or title[0] if english else title[0]) if title else job_role
-        cert = certs.get(pk)
-        yield PersonLine(
-            full_name=full_name,
-            unit_name=(unit_name_en if english and unit_name_en else unit_name) or "",
-            position=position or "",
-            role=role,
-            status=status_labels[status_of(dates)],
-            certificate=cert[0] if cert else "",
-            certificate_date=cert[1] if cert else None,
-            completed=dates[reached] is not None,
-            last_activity=row[11],
+        pk, full_name, unit_id, position, job_role, last_activity = row[:6]
+        # The furthest step reached, certified first (STEPS order).
+        if row[10] is not None:
+            status = labels[0]
+        elif row[9] is not None:
+            status = labels[1]
+        elif row[8] is not None:
+            status = labels[2]
+        elif row[7] is not None:
+            status = labels[3]
+        elif row[6] is not None:
+            status = labels[4]
+        else:
+            status = not_activated
+        cert = certs.get(pk, no_cert)
+        yield (
+            full_name,
+            units.get(unit_id, ""),
+            position or "",
+            roles.get(job_role, job_role),
+            status,
+            cert[0],
+            cert[1],
+            row[reached] is not None,
+            last_activity,
         )
+
+
+def people(unit: Unit, measure: str = Measure.CERTIFIED) -> Iterator[PersonLine]:
+    """The same rows as :func:`person_rows`, named."""
+    for row in person_rows(unit, measure):
+        yield PersonLine(*row)
 
 
 def clean(text: str) -> str:
@@ -214,9 +235,9 @@ def person_header() -> list[str]:
     ]
 
 
-def write_xlsx(report: Report, out: IO[bytes]) -> int:
-    """Write the report as an .xlsx to ``out`` (openpyxl's write-only mode: rows go to disk
-    as they come, memory stays flat); return the number of people rows."""
+def _skeleton(report: Report) -> tuple[Any, Any]:
+    """The workbook (openpyxl, write-only) with its summary sheet and the people sheet's
+    header: (workbook, people sheet)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -269,26 +290,127 @@ def write_xlsx(report: Report, out: IO[bytes]) -> int:
     for column, width in zip("ABCDEFGHI", (30, 30, 26, 26, 14, 38, 14, 12, 14), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.append(person_header())
+    return book, sheet
+
+
+def write_xlsx_openpyxl(report: Report, out: IO[bytes]) -> int:
+    """The whole report through openpyxl's write-only cells: the reference the fast writer
+    is tested and benchmarked against (about 80 µs of CPU a person: 80 s a million)."""
+    book, sheet = _skeleton(report)
     yes, no = _("yes"), _("no")
     count = 0
-    append = sheet.append
-    for p in people(report.unit, report.measure):
-        append(
+    for p in person_rows(report.unit, report.measure):
+        sheet.append(
             [
-                text_cell(sheet, p.full_name),
-                text_cell(sheet, p.unit_name),
-                text_cell(sheet, p.position),
-                text_cell(sheet, p.role),
-                p.status,
-                p.certificate,
-                p.certificate_date,
-                yes if p.completed else no,
-                p.last_activity,
+                text_cell(sheet, p[0]),
+                text_cell(sheet, p[1]),
+                text_cell(sheet, p[2]),
+                text_cell(sheet, p[3]),
+                p[4],
+                p[5],
+                p[6],
+                yes if p[7] else no,
+                p[8],
             ]
         )
         count += 1
     book.save(out)
     return count
+
+
+_EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (its 1900 leap-year bug included)
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _xml_text(text: str) -> str:
+    if not text.isprintable():
+        text = clean(text).replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    text = text.translate(_XML_ESCAPES)
+    if text != text.strip():
+        return f'<is><t xml:space="preserve">{text}</t></is>'
+    return f"<is><t>{text}</t></is>"
+
+
+def write_xlsx(report: Report, out: IO[bytes]) -> int:
+    """Write the report as an .xlsx to ``out``; return the number of people rows.
+
+    openpyxl (write-only) makes the workbook: the summary sheet, the styles, the people
+    sheet's header and one probe row. The people rows are then written as the sheet's
+    XML straight into the zip entry, a chunk at a time, in place of the probe: the same
+    cells openpyxl would write (inline strings, dates as day numbers in openpyxl's date
+    style), at a tenth of the cost, and the memory stays flat however many people."""
+    import io
+    import zipfile
+
+    book, sheet = _skeleton(report)
+    probe = date(2000, 1, 1)
+    sheet.append(["p", "p", "p", "p", "p", "p", probe, "p", probe])
+    skeleton = io.BytesIO()
+    book.save(skeleton)
+    count = 0
+    with (
+        zipfile.ZipFile(skeleton) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target,
+    ):
+        people_sheet = f"xl/worksheets/sheet{len(book.worksheets)}.xml"
+        for info in source.infolist():
+            if info.filename != people_sheet:
+                target.writestr(info, source.read(info.filename))
+                continue
+            xml = source.read(info.filename).decode("utf-8")
+            before, rest = xml.split("<sheetData>", 1)
+            rows, after = rest.split("</sheetData>", 1)
+            header = rows[: rows.index("</row>") + len("</row>")]
+            date_style = re.search(r'<c r="G2" s="(\d+)"', rows)
+            style = f' s="{date_style.group(1)}"' if date_style else ""
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with target.open(entry, "w", force_zip64=True) as stream:
+                stream.write(f"{before}<sheetData>{header}".encode())
+                count = _write_people(report, stream, style)
+                stream.write(f"</sheetData>{after}".encode())
+    return count
+
+
+def _write_people(report: Report, stream: IO[bytes], date_style: str) -> int:
+    yes, no = _xml_text(_("yes")), _xml_text(_("no"))
+    statuses: dict[str, str] = {}
+    units: dict[str, str] = {}
+    epoch = _EPOCH
+    buffer: list[str] = []
+    n = 1
+    for name, unit_name, position, role, status, cert, cert_day, done, last in person_rows(
+        report.unit, report.measure
+    ):
+        n += 1
+        unit_xml = units.get(unit_name)
+        if unit_xml is None:
+            unit_xml = units[unit_name] = _xml_text(unit_name)
+        status_xml = statuses.get(status)
+        if status_xml is None:
+            status_xml = statuses[status] = _xml_text(status)
+        cells = [f'<row r="{n}"><c r="A{n}" t="inlineStr">{_xml_text(name)}</c>']
+        if unit_name:
+            cells.append(f'<c r="B{n}" t="inlineStr">{unit_xml}</c>')
+        if position:
+            cells.append(f'<c r="C{n}" t="inlineStr">{_xml_text(position)}</c>')
+        if role:
+            cells.append(f'<c r="D{n}" t="inlineStr">{_xml_text(role)}</c>')
+        cells.append(f'<c r="E{n}" t="inlineStr">{status_xml}</c>')
+        if cert:
+            cells.append(f'<c r="F{n}" t="inlineStr"><is><t>{cert}</t></is></c>')
+        if cert_day is not None:
+            cells.append(f'<c r="G{n}"{date_style} t="n"><v>{cert_day.toordinal() - epoch}</v></c>')
+        cells.append(f'<c r="H{n}" t="inlineStr">{yes if done else no}</c>')
+        if last is not None:
+            cells.append(f'<c r="I{n}"{date_style} t="n"><v>{last.toordinal() - epoch}</v></c>')
+        cells.append("</row>")
+        buffer.append("".join(cells))
+        if len(buffer) >= 2000:
+            stream.write("".join(buffer).encode())
+            buffer.clear()
+    stream.write("".join(buffer).encode())
+    return n - 1
 
 
 def text_cell(sheet: Any, text: str) -> Any:

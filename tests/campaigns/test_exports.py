@@ -313,3 +313,38 @@ def test_an_export_costs_the_same_queries_at_10_and_200_people(
     large = _export_queries(client, url)
     assert small == large, (small, large)
     assert large <= 25
+
+
+def test_the_streamed_sheet_holds_the_same_cells_as_openpyxl_writes(
+    world: World, certified: Any
+) -> None:
+    from hocvu.campaigns import reports
+    from hocvu.identity.services import create_person
+
+    campaign_over(world, world.province_p)
+    add_people(world.province_p, 30, "p", certified=7)
+    for i, name in enumerate(
+        ["A & B <c> \"d\" 'e'", "  Lê  Văn\tTám ", "=1+2", "Hồ\x07 Thị\nChín", "@cmd|x"]
+    ):
+        create_person(username=f"odd{i}", full_name=name, unit=world.commune_b, position="<b>")
+    report = reports.build(world.province_p, None)
+    fast, slow = io.BytesIO(), io.BytesIO()
+    assert reports.write_xlsx(report, fast) == reports.write_xlsx_openpyxl(report, slow) == 40
+
+    def cells(data: io.BytesIO) -> list[list[Any]]:
+        book = load_workbook(io.BytesIO(data.getvalue()))
+        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book]
+
+    streamed, reference = cells(fast), cells(slow)
+    assert streamed[0] == reference[0]  # the summary
+    assert len(streamed[1]) == 41
+    for mine, theirs in zip(streamed[1], reference[1], strict=True):
+        assert [v if v != "" else None for v in mine] == [
+            (v.replace("\t", " ").replace("\n", " ") if isinstance(v, str) else v) or None
+            for v in theirs
+        ]
+    names = {row[0] for row in streamed[1]}
+    assert "=1+2" in names and "A & B <c> \"d\" 'e'" in names and "Hồ Thị Chín" in names
+    book = load_workbook(io.BytesIO(fast.getvalue()))
+    dated = [row[6] for row in book.worksheets[1].iter_rows(min_row=2) if row[6].value]
+    assert dated and all(c.is_date for c in dated)
