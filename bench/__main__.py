@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 ORDER = [
     "cat", "calibration", "units", "placement", "load", "study_time", "lighthouse", "issue",
-    "verify", "dashboard", "roster",
+    "verify", "dashboard", "roster", "export",
 ]  # fmt: skip
 
 
