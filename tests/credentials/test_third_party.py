@@ -34,7 +34,10 @@ def node() -> str:
     node_bin, npm_bin = shutil.which("node"), shutil.which("npm")
     if not node_bin or not npm_bin:
         pytest.skip("node and npm are needed to run the third-party verifier")
-    if not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
+    installed = NODE_DIR / "node_modules" / ".package-lock.json"
+    locked = NODE_DIR / "package-lock.json"
+    # npm records what it installed; install again whenever the lockfile is newer.
+    if not installed.exists() or installed.stat().st_mtime < locked.stat().st_mtime:
         done = subprocess.run(
             [npm_bin, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=NODE_DIR,
