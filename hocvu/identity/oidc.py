@@ -245,6 +245,9 @@ def remember(session: Any, pending: Pending) -> None:
 def take(session: Any, state: str) -> Pending:
     """Remove and return the login started with ``state``: each state serves once."""
     kept: dict[str, Any] = dict(session.get(SESSION_PENDING) or {})
+    if not kept:
+        # Nothing was started in this browser: noise (a reload, a bot), not worth an audit row.
+        raise OidcError("no_login", "no login in progress")
     data = kept.pop(state, None) if state else None
     session[SESSION_PENDING] = kept
     if not isinstance(data, dict):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from hocvu import ratelimit
 from hocvu.identity import oidc
 from hocvu.identity.oidc import Config, OidcError
 
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 #: The provider could not be reached or answered nonsense: not the person's fault.
 _UNAVAILABLE = frozenset({"provider", "discovery", "jwks"})
+#: e-ID requests (start and return) per client address per minute. Each one may cost a call
+#: to the provider and an audit row; a whole commune office behind one address logging in
+#: together stays well below.
+REQUESTS_PER_MINUTE = 120
 
 
 def _config() -> Config:
@@ -40,12 +45,14 @@ def _message(reason: str) -> str:
         )
     if reason == "inactive":
         return _("Your account has been deactivated. Ask your unit's manager.")
-    if reason == "state":
+    if reason in {"state", "no_login"}:
         return _("This login has expired or was already used. Start again.")
     if reason == "provider_refused":
         return _("The login was cancelled at the national e-ID.")
     if reason in {"no_national_id", "invalid_national_id"}:
         return _("The national e-ID did not send a valid national ID number.")
+    if reason == "rate_limited":
+        return _("Too many login attempts from your address. Wait a minute, then try again.")
     if reason in _UNAVAILABLE:
         return _(
             "The national e-ID service cannot be reached right now. Try again later, "
@@ -58,9 +65,12 @@ def _message(reason: str) -> str:
 
 def _refuse(request: HttpRequest, error: OidcError, national_id: object = None) -> HttpResponse:
     log.warning("national e-ID login refused: %s", error.reason)
-    oidc.record_refusal(error.reason, national_id=national_id)
+    if error.reason not in {"no_login", "rate_limited"}:
+        oidc.record_refusal(error.reason, national_id=national_id)
     if error.reason in {"unknown_person", "inactive"}:
         status = 403
+    elif error.reason == "rate_limited":
+        status = 429
     elif error.reason in _UNAVAILABLE:
         status = 503
     else:
@@ -82,6 +92,8 @@ def _safe_next(request: HttpRequest, value: str) -> str:
 def eid_login(request: HttpRequest) -> HttpResponse:
     """Send the browser to the provider with a fresh state, nonce and PKCE challenge."""
     config = _config()
+    if ratelimit.exceeded(request, "eid", REQUESTS_PER_MINUTE, 60):
+        return _refuse(request, OidcError("rate_limited"))
     redirect_uri = request.build_absolute_uri(reverse("eid-callback"))
     next_url = _safe_next(request, request.GET.get("next", ""))
     try:
@@ -97,6 +109,8 @@ def eid_login(request: HttpRequest) -> HttpResponse:
 def eid_callback(request: HttpRequest) -> HttpResponse:
     """Check what the provider sent back, then log the matching person in."""
     config = _config()
+    if ratelimit.exceeded(request, "eid", REQUESTS_PER_MINUTE, 60):
+        return _refuse(request, OidcError("rate_limited"))
     claims: dict[str, object] = {}
     try:
         # Taken out of the session first: a state, nonce and verifier serve once, even

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from hocvu.audit.models import AuditEvent
@@ -22,6 +23,11 @@ from tests.identity.oidc_standin import CLIENT_ID, SITE, Agent, Provider, local
 from tests.identity.oidc_standin import provider as provider  # (fixture)
 
 PENDING = "oidc_pending"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()  # rate-limit counters; spent states are random per test anyway
 
 
 @pytest.fixture
@@ -109,10 +115,12 @@ def test_it_refuses_a_wrong_state(client: Client, world: Any, eid: Provider) -> 
     assert _logged_in(client) is None
     assert [r["reason"] for r in _refusals()] == ["state", "state"]
 
-    # A callback in another browser (no login started there) is refused too.
+    # A callback in another browser (no login started there) is refused too, without an
+    # audit row (noise anyone can make).
     stranger = Client()
     assert stranger.get(local(back)).status_code == 400
     assert _logged_in(stranger) is None
+    assert len(_refusals()) == 2
 
 
 def test_it_refuses_a_wrong_nonce(client: Client, world: Any, eid: Provider) -> None:
@@ -174,7 +182,9 @@ def test_it_refuses_a_reused_code(client: Client, world: Any, eid: Provider) -> 
     answer = attacker.get("/eid/callback/", {"code": code, "state": fresh})
     assert answer.status_code == 400
     assert _logged_in(attacker) is None
-    assert [r["reason"] for r in _refusals()] == ["state", "state", "code"]
+    # The reload in the same browser is noise (nothing pending there, no audit row); the
+    # replayed cookie and the reused code are audited.
+    assert [r["reason"] for r in _refusals()] == ["state", "code"]
 
 
 def test_it_refuses_an_expired_code(
@@ -280,6 +290,23 @@ def test_local_login_and_logout_are_unchanged(client: Client, world: Any, eid: P
     assert answer.status_code == 302
     assert _logged_in(client) is None
     assert client.get("/accounts/logout/").status_code == 405
+
+
+def test_e_id_requests_are_rate_limited_per_address(
+    client: Client, world: Any, eid: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hocvu.identity import oidc_views
+
+    monkeypatch.setattr(oidc_views, "REQUESTS_PER_MINUTE", 3)
+    for _ in range(3):
+        assert client.get("/eid/login/").status_code == 302
+    answer = client.get("/eid/login/")
+    assert answer.status_code == 429
+    assert "Có quá nhiều lần đăng nhập" in answer.content.decode()
+    assert Client().get("/eid/callback/?code=x&state=y").status_code == 429
+    assert _refusals() == []  # no audit row per hammering request
+    # Another address is not slowed down.
+    assert Client(REMOTE_ADDR="10.0.0.9").get("/eid/login/").status_code == 302
 
 
 def test_without_a_provider_there_is_no_e_id_login(client: Client, world: Any) -> None:

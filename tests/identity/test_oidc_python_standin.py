@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.test import Client
 
 from hocvu.identity.models import User
@@ -36,6 +37,11 @@ def python_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provid
     yield running
     running.process.terminate()
     running.process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()  # rate-limit counters
 
 
 @pytest.fixture
