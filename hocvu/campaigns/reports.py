@@ -118,7 +118,7 @@ def certificates(unit: Unit) -> dict[int, tuple[str, date | None]]:
     rows = (
         Credential.objects.filter(learner__unit__path__startswith=unit.path, revoked_at=None)
         .filter(Q(valid_until=None) | Q(valid_until__gt=now))
-        .order_by("learner_id", "issued_at")
+        .order_by("learner_id", "issued_at", "id")
         .values_list("learner_id", "id", "issued_at")
     )
     found: dict[int, tuple[str, date | None]] = {}
@@ -322,13 +322,20 @@ _EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (its 1900 leap-year bug
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
-def _xml_text(text: str) -> str:
+def _escape(text: str) -> str:
+    """Text as a sheet's XML carries it: no control characters, tabs and line breaks as
+    spaces, & < > escaped (the PostgreSQL writer does exactly the same in SQL)."""
     if not text.isprintable():
         text = clean(text).replace("\t", " ").replace("\n", " ").replace("\r", " ")
-    text = text.translate(_XML_ESCAPES)
-    if text != text.strip():
-        return f'<is><t xml:space="preserve">{text}</t></is>'
-    return f"<is><t>{text}</t></is>"
+    return text.translate(_XML_ESCAPES)
+
+
+def _inline(column: str, row: int, escaped: str) -> str:
+    """An inline-string cell, or nothing for an empty text."""
+    if not escaped:
+        return ""
+    space = ' xml:space="preserve"' if escaped != escaped.strip(" ") else ""
+    return f'<c r="{column}{row}" t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
 
 
 def write_xlsx(report: Report, out: IO[bytes]) -> int:
@@ -373,9 +380,17 @@ def write_xlsx(report: Report, out: IO[bytes]) -> int:
 
 
 def _write_people(report: Report, stream: IO[bytes], date_style: str) -> int:
-    yes, no = _xml_text(_("yes")), _xml_text(_("no"))
-    statuses: dict[str, str] = {}
-    units: dict[str, str] = {}
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return _write_people_postgresql(report, stream, date_style)
+    return _write_people_python(report, stream, date_style)
+
+
+def _write_people_python(report: Report, stream: IO[bytes], date_style: str) -> int:
+    """The people rows as sheet XML, built in Python from :func:`person_rows`."""
+    yes, no = _escape(_("yes")), _escape(_("no"))
+    escaped: dict[str, str] = {}  # unit names and statuses repeat
     epoch = _EPOCH
     buffer: list[str] = []
     n = 1
@@ -383,25 +398,24 @@ def _write_people(report: Report, stream: IO[bytes], date_style: str) -> int:
         report.unit, report.measure
     ):
         n += 1
-        unit_xml = units.get(unit_name)
+        unit_xml = escaped.get(unit_name)
         if unit_xml is None:
-            unit_xml = units[unit_name] = _xml_text(unit_name)
-        status_xml = statuses.get(status)
+            unit_xml = escaped[unit_name] = _escape(unit_name)
+        status_xml = escaped.get(status)
         if status_xml is None:
-            status_xml = statuses[status] = _xml_text(status)
-        cells = [f'<row r="{n}"><c r="A{n}" t="inlineStr">{_xml_text(name)}</c>']
-        if unit_name:
-            cells.append(f'<c r="B{n}" t="inlineStr">{unit_xml}</c>')
-        if position:
-            cells.append(f'<c r="C{n}" t="inlineStr">{_xml_text(position)}</c>')
-        if role:
-            cells.append(f'<c r="D{n}" t="inlineStr">{_xml_text(role)}</c>')
-        cells.append(f'<c r="E{n}" t="inlineStr">{status_xml}</c>')
-        if cert:
-            cells.append(f'<c r="F{n}" t="inlineStr"><is><t>{cert}</t></is></c>')
+            status_xml = escaped[status] = _escape(status)
+        cells = [
+            f'<row r="{n}">',
+            _inline("A", n, _escape(name)),
+            _inline("B", n, unit_xml),
+            _inline("C", n, _escape(position)),
+            _inline("D", n, _escape(role)),
+            _inline("E", n, status_xml),
+            _inline("F", n, cert),
+        ]
         if cert_day is not None:
             cells.append(f'<c r="G{n}"{date_style} t="n"><v>{cert_day.toordinal() - epoch}</v></c>')
-        cells.append(f'<c r="H{n}" t="inlineStr">{yes if done else no}</c>')
+        cells.append(_inline("H", n, yes if done else no))
         if last is not None:
             cells.append(f'<c r="I{n}"{date_style} t="n"><v>{last.toordinal() - epoch}</v></c>')
         cells.append("</row>")
@@ -411,6 +425,115 @@ def _write_people(report: Report, stream: IO[bytes], date_style: str) -> int:
             buffer.clear()
     stream.write("".join(buffer).encode())
     return n - 1
+
+
+def _sql_escape(expr: str) -> str:
+    """SQL for :func:`_escape` of a text expression."""
+    illegal = "'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f]'"  # _ILLEGAL, as a PostgreSQL pattern
+    cleaned = f"regexp_replace(coalesce({expr}, ''), {illegal}, '', 'g')"
+    spaced = f"translate({cleaned}, E'\\t\\n\\r', '   ')"
+    return f"replace(replace(replace({spaced}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+
+
+def _sql_inline(column: str, escaped: str) -> str:
+    """SQL for :func:`_inline` of an already escaped expression (row number ``rn``)."""
+    return (
+        f"CASE WHEN {escaped} = '' THEN '' ELSE '<c r=\"{column}' || rn || "
+        f"'\" t=\"inlineStr\"><is><t' || CASE WHEN {escaped} <> btrim({escaped}, ' ') "
+        f"THEN ' xml:space=\"preserve\"' ELSE '' END || '>' || {escaped} || '</t></is></c>' END"
+    )
+
+
+def _sql_day(column: str, expr: str, date_style: str) -> str:
+    style = date_style.replace("'", "''")
+    return (
+        f"CASE WHEN {expr} IS NULL THEN '' ELSE '<c r=\"{column}' || rn || '\"{style} "
+        f"t=\"n\"><v>' || ({expr} - DATE '1899-12-30') || '</v></c>' END"
+    )
+
+
+def _write_people_postgresql(report: Report, stream: IO[bytes], date_style: str) -> int:
+    """The same XML as :func:`_write_people_python`, built by PostgreSQL: one query whose
+    rows are finished ``<row>`` elements, read through a server-side cursor. Python only
+    moves bytes, so a million people cost seconds, not a minute (BENCHMARKS.md)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from hocvu.identity.models import User
+
+    english = (get_language() or "vi").startswith("en")
+    titles = role_titles()
+    codes = list(titles)
+    names = [(t[1] or t[0]) if english else t[0] for t in titles.values()]
+    labels = [_escape(str(LABELS[step])) for step in STEPS]
+    q = connection.ops.quote_name
+    status_table = q(PersonStatus._meta.db_table)
+    user_table = q(User._meta.db_table)
+    unit_table = q(Unit._meta.db_table)
+    credential_table = q(Credential._meta.db_table)
+    measure = {"certified": "certified_on", "at_target": "at_target_on"}.get(
+        report.measure, "certified_on"
+    )
+    status_sql = (
+        "CASE WHEN s.certified_on IS NOT NULL THEN %s WHEN s.at_target_on IS NOT NULL THEN %s "
+        "WHEN s.learning_on IS NOT NULL THEN %s WHEN s.placed_on IS NOT NULL THEN %s "
+        "WHEN s.activated_on IS NOT NULL THEN %s ELSE %s END"
+    )
+    # Table names come from the models and the fragments are fixed: every value is a parameter.
+    sql = f"""
+        SELECT '<row r="' || rn || '">'
+            || {_sql_inline("A", "x.name")} || {_sql_inline("B", "x.unit")}
+            || {_sql_inline("C", "x.position")} || {_sql_inline("D", "x.role")}
+            || {_sql_inline("E", "x.status")} || {_sql_inline("F", "x.cert")}
+            || {_sql_day("G", "x.cert_day", date_style)}
+            || {_sql_inline("H", "x.done")}
+            || {_sql_day("I", "x.last", date_style)} || '</row>'
+        FROM (
+            SELECT row_number() OVER (ORDER BY s.unit_path, s.name_folded, s.person_id) + 1 AS rn,
+                {_sql_escape("s.full_name")} AS name,
+                {_sql_escape("CASE WHEN %s AND un.name_en <> '' THEN un.name_en ELSE un.name END")}
+                    AS unit,
+                {_sql_escape("u.position")} AS position,
+                {_sql_escape("coalesce(rt.title, s.job_role)")} AS role,
+                {status_sql} AS status,
+                coalesce(c.id::text, '') AS cert,
+                (c.issued_at AT TIME ZONE %s)::date AS cert_day,
+                CASE WHEN s.{measure} IS NOT NULL THEN %s ELSE %s END AS done,
+                s.last_activity AS last
+            FROM {status_table} s
+            JOIN {user_table} u ON u.id = s.person_id
+            LEFT JOIN {unit_table} un ON un.id = s.unit_id
+            LEFT JOIN (
+                SELECT unnest(%s::text[]) AS code, unnest(%s::text[]) AS title
+            ) rt ON rt.code = s.job_role
+            LEFT JOIN (
+                SELECT DISTINCT ON (learner_id) learner_id, id, issued_at
+                FROM {credential_table}
+                WHERE revoked_at IS NULL AND (valid_until IS NULL OR valid_until > now())
+                ORDER BY learner_id, issued_at DESC, id DESC
+            ) c ON c.learner_id = s.person_id
+            WHERE s.counted AND s.unit_path LIKE %s
+        ) x
+        ORDER BY rn
+    """  # noqa: S608
+    params: list[Any] = [
+        english,
+        *labels,
+        _escape(_("Not activated")),
+        settings.TIME_ZONE,
+        _escape(_("yes")),
+        _escape(_("no")),
+        codes,
+        names,
+        connection.ops.prep_for_like_query(report.unit.path) + "%",
+    ]
+    count = 0
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK):
+            stream.write("".join(r[0] for r in rows).encode())
+            count += len(rows)
+    return count
 
 
 def text_cell(sheet: Any, text: str) -> Any:

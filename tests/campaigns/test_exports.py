@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -348,3 +348,26 @@ def test_the_streamed_sheet_holds_the_same_cells_as_openpyxl_writes(
     book = load_workbook(io.BytesIO(fast.getvalue()))
     dated = [row[6] for row in book.worksheets[1].iter_rows(min_row=2) if row[6].value]
     assert dated and all(c.is_date for c in dated)
+
+
+def test_postgresql_builds_the_same_sheet_xml_as_python(world: World, certified: Any) -> None:
+    from hocvu.campaigns import reports
+    from hocvu.identity.services import create_person
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL-built rows are PostgreSQL's")
+    campaign_over(world, world.province_p)
+    add_people(world.province_p, 30, "p", certified=7)
+    PersonStatus.objects.filter(full_name="Phạm Văn p3").update(last_activity=None)
+    for i, name in enumerate(
+        ["A & B <c> \"d\" 'e'", "  Lê  Văn\tTám ", "=1+2", "Hồ\x07 Thị\nChín", "\x01", "x\u200b"]
+    ):
+        create_person(username=f"odd{i}", full_name=name, unit=world.commune_b, position=" <b>")
+    for language in ("vi", "en"):
+        with translation.override(language):
+            report = reports.build(world.province_p, None)
+            by_python, by_sql = io.BytesIO(), io.BytesIO()
+            n = reports._write_people_python(report, by_python, ' s="1"')
+            assert reports._write_people_postgresql(report, by_sql, ' s="1"') == n == 41
+            assert by_sql.getvalue() == by_python.getvalue()
+            assert str(certified.id).encode() in by_sql.getvalue()
