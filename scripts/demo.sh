@@ -40,7 +40,7 @@ $PY -m hocvu.credentials.eid_standin --port "$EID_PORT" >var/eid-standin.log 2>&
 # The certified oidc-provider (Node, from the committed lockfile) when Node.js is here and its
 # packages are installed or installable; otherwise the Python stand-in.
 OIDC_DIR=scripts/oidc-standin
-if command -v node >/dev/null && { [ -d "$OIDC_DIR/node_modules/oidc-provider" ] ||
+if command -v node >/dev/null && { [ "$OIDC_DIR/node_modules/.package-lock.json" -nt "$OIDC_DIR/package-lock.json" ] ||
   (cd "$OIDC_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); }; then
   node "$OIDC_DIR/provider.mjs" "${oidc_args[@]}" >var/oidc-standin.log 2>&1 & pids+=($!)
   oidc_kind="oidc-provider"

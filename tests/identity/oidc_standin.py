@@ -61,7 +61,10 @@ def _install() -> str:
     node_bin, npm_bin = shutil.which("node"), shutil.which("npm")
     if not node_bin or not npm_bin:
         pytest.skip("node and npm are needed to run the OpenID provider (make system-deps)")
-    if not (STANDIN_DIR / "node_modules" / "oidc-provider").is_dir():
+    installed = STANDIN_DIR / "node_modules" / ".package-lock.json"
+    locked = STANDIN_DIR / "package-lock.json"
+    # npm records what it installed; install again whenever the lockfile is newer.
+    if not installed.exists() or installed.stat().st_mtime < locked.stat().st_mtime:
         done = subprocess.run(
             [npm_bin, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=STANDIN_DIR,
