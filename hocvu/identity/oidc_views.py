@@ -28,6 +28,8 @@ _UNAVAILABLE = frozenset({"provider", "discovery", "jwks"})
 #: to the provider and an audit row; a whole commune office behind one address logging in
 #: together stays well below.
 REQUESTS_PER_MINUTE = 120
+#: The longest ID token kept in the session for logout's ``id_token_hint``.
+MAX_HINT = 2000
 
 
 def _config() -> Config:
@@ -129,7 +131,10 @@ def eid_callback(request: HttpRequest) -> HttpResponse:
     except OidcError as error:
         return _refuse(request, error, claims.get(config.id_claim))
     auth_login(request, person, backend=BACKEND)
-    request.session[oidc.SESSION_LOGOUT] = {"id_token_hint": id_token_hint}
+    # The session may be a signed cookie (4 KB at most): a large ID token is left out, and
+    # logout then names the client instead (client_id), which the specification allows.
+    hint = id_token_hint if len(id_token_hint) <= MAX_HINT else ""
+    request.session[oidc.SESSION_LOGOUT] = {"id_token_hint": hint}
     oidc.record_login(person)
     return HttpResponseRedirect(pending.next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 

@@ -280,6 +280,22 @@ def test_logout_ends_the_provider_session(client: Client, world: Any, eid: Provi
     assert 'action="/interaction/' in page.body
 
 
+def test_a_large_id_token_is_not_kept_for_logout(
+    client: Client, world: Any, eid: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hocvu.identity import oidc_views
+
+    monkeypatch.setattr(oidc_views, "MAX_HINT", 10)
+    agent = Agent(eid.issuer)
+    assert client.get(local(agent.log_in(_start(client), "s-learner"))).status_code == 302
+    target = client.post("/accounts/logout/").context["target"]
+    params = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+    assert "id_token_hint" not in params
+    assert params["client_id"] == [CLIENT_ID]
+    # The provider still ends its session and comes back.
+    assert agent.submit_logout(target) == f"{SITE}/"
+
+
 def test_local_login_and_logout_are_unchanged(client: Client, world: Any, eid: Provider) -> None:
     from tests.conftest import PASSWORD
 

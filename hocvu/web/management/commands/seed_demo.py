@@ -193,7 +193,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for username, name, _job, _unit, _pos, roles in DEMO_PEOPLE:
             role_text = ", ".join(f"{r} @ {u}" for r, u in roles)
-            self.stdout.write(f"  {username:<12} {name:<20} {role_text}")
+            national_id = DEMO_NATIONAL_IDS[username]
+            self.stdout.write(f"  {username:<12} {name:<20} {national_id}  {role_text}")
 
     def write_eid_accounts(self) -> None:
         """The demo people as accounts of the stand-in national e-ID provider (make demo)."""
