@@ -67,9 +67,15 @@ def worker(n: int) -> dict[str, Any]:
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    before = PersonStatus.objects.filter(counted=True).count()
     call_command("migrate", verbosity=0)
+    print(
+        f"people counted: {before:,} (after migrate: {PersonStatus.objects.filter(counted=True).count():,})",
+        file=sys.stderr,
+        flush=True,
+    )
     generated_s = None
-    if PersonStatus.objects.filter(counted=True).count() < n:
+    if not User.objects.filter(username__startswith="dan1-").exists():
         version = framework.install_default()
         install_curriculum(version)
         start = time.perf_counter()
@@ -194,6 +200,9 @@ def main(argv: list[str]) -> None:
     n = 20_000 if quick else 1_000_000
     if "--people" in argv:
         n = int(argv[argv.index("--people") + 1])
+    if "--report-only" in argv:  # rewrite the .md from the last run's .json
+        report(json.loads((HERE / "results" / "export.json").read_text()), write=True)
+        return
     report(run_scale(n, reuse), write=not quick)
 
 
@@ -204,15 +213,20 @@ def report(result: dict[str, Any], *, write: bool) -> None:
         f"The generated national population on PostgreSQL ({result['people']:,} people, "
         f"{result['units']:,} units; a copy of the dashboard benchmark's database). Each "
         "export downloaded through the Django test client by a manager of that unit "
-        f"(middleware, access checks, queries, openpyxl's write-only workbook written to a "
-        f"temporary file and streamed from it), {result['repeats']} times after one warm-up. "
-        "CPU is the Django process's time (openpyxl, the row loop); the rest of the wall time "
-        "is mostly PostgreSQL. The peer, in the same run: the same people rows (with "
-        "certificates and role titles) read through the same streamed query and discarded, "
-        f"no file written: the floor for any export. Goal: any unit's .xlsx < {GOAL_S:.0f} s.",
+        "(middleware, access checks, queries, the workbook written to a temporary file and "
+        f"streamed from it), {result['repeats']} times after one warm-up. openpyxl "
+        "(write-only) makes the workbook and its summary sheet; the people rows' sheet XML "
+        "is built by one PostgreSQL query and read through a server-side cursor into the "
+        "zip entry. CPU is the Django process's time; the rest of the wall time is mostly "
+        "PostgreSQL building and sorting the rows. Two peers in the same run: the same "
+        "people read as Python tuples through the ORM and discarded (what the Python "
+        "writer, used on SQLite, starts from), and the whole people sheet written with "
+        "openpyxl's own write-only cells (only up to "
+        f"{OPENPYXL_LIMIT:,} people: it costs about 65 µs of CPU a person). "
+        f"Goal: any unit's .xlsx < {GOAL_S:.0f} s.",
         "",
-        "| unit | format | people | wall p50 s | wall max s | CPU p50 s | rows read only, "
-        "wall s | every cell through openpyxl, wall / CPU s | queries | size |",
+        "| unit | format | people | wall p50 s | wall max s | CPU p50 s | rows as tuples "
+        "only, wall s | every cell through openpyxl, wall / CPU s | queries | size |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for e in result["exports"]:
@@ -227,20 +241,32 @@ def report(result: dict[str, Any], *, write: bool) -> None:
             f"{peer} | {e['queries']} | {e['bytes'] / 1e6:.1f} MB |"
         )
     xlsx = [e for e in result["exports"] if e["format"] == "xlsx"]
-    worst = max(xlsx, key=lambda e: e["wall_p50_s"])
-    rate = worst["people"] / worst["wall_p50_s"] if worst["wall_p50_s"] else 0
+    over = [e for e in xlsx if e["wall_p50_s"] >= GOAL_S]
+    within = [e for e in xlsx if e["wall_p50_s"] < GOAL_S]
+    largest_within = max(within, key=lambda e: e["people"]) if within else None
     loads = [e["load"] for e in result["exports"]]
+    verdict = (
+        "Every unit's .xlsx is within the goal."
+        if not over
+        else "Goal NOT met for "
+        + ", ".join(f"{e['unit']} ({e['people']:,} people: {e['wall_p50_s']:.1f} s)" for e in over)
+        + "."
+    )
     lines += [
         "",
-        f"Slowest: {worst['unit']} ({worst['people']:,} people) in "
-        f"{worst['wall_p50_s']:.1f} s against the {GOAL_S:.0f} s goal "
-        f"({'met' if worst['wall_p50_s'] < GOAL_S else 'NOT met'}), about {rate:,.0f} "
-        "people a second. The query count is the same for every unit (a test asserts it at "
-        "10 and 200 people); the time grows with the people listed, and most of it is "
-        "openpyxl building each cell in Python (CPU ≈ wall). A province's or a commune's "
-        "report is well inside the goal; the national list of every person is the one that "
-        "is not. The PDF lists people up to 1,000 (a commune); above that it lists the units "
-        "under the unit and points to the .xlsx.",
+        verdict
+        + (
+            f" Within it: {largest_within['unit']} ({largest_within['people']:,} people) in "
+            f"{largest_within['wall_p50_s']:.2f} s and every smaller unit."
+            if largest_within
+            else ""
+        )
+        + " The query count is the same for every unit (a test asserts it at 10 and 200 "
+        "people); the time grows with the people listed. A national list of a million "
+        "people is ~500 MB of sheet XML before compression: the Django process spends its "
+        "CPU moving and compressing it (zlib level 1), PostgreSQL one core sorting and "
+        "formatting a million rows. The PDF lists people up to 1,000 (a commune); above "
+        "that it lists the units under the unit and points to the .xlsx.",
         "",
         f"Machine load: 2 cores shared with other work (1-minute load average "
         f"{min(loads):.1f}–{max(loads):.1f} during the measurements).",
