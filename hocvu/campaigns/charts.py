@@ -71,7 +71,7 @@ def trend_chart(
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg" '
-        'style="max-width:44rem;font:10px sans-serif">',
+        'class="trend-chart">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape("; ".join(described))}</desc>',
     ]

@@ -23,8 +23,6 @@ INLINE = [
     (re.compile(r"javascript:", re.I), "javascript: URL"),
 ]
 PENDING = {
-    "campaigns/templates/campaigns/unit.html",
-    "campaigns/charts.py",
     "roster/templates/roster/detail.html",
 }
 
