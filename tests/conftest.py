@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,5 +237,16 @@ def _add_content(world: World, version: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
-    # Production uses PBKDF2 with a million iterations; tests need speed, not strength.
+    # Production hashes with Argon2id (tens of ms per login); tests need speed, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Rate limits, spent login states and the bank cache live in the cache: each test
+    # starts with none of the previous test's counters.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
