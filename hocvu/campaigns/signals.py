@@ -7,7 +7,6 @@ their models. Each one changes only what its event can change, so the frequent e
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,6 +14,8 @@ from django.db.models.signals import post_save, pre_delete
 
 from hocvu.campaigns import progress
 from hocvu.campaigns.models import PersonStatus
+from hocvu.identity.signals import people_changed
+from hocvu.organizations.signals import unit_moved
 
 DISPATCH = "hocvu.campaigns"
 
@@ -114,16 +115,7 @@ def connect() -> None:
     post_save.connect(study_day_saved, sender=StudyDay, dispatch_uid=f"{DISPATCH}.study_day")
     post_save.connect(proficiency_saved, sender=Proficiency, dispatch_uid=f"{DISPATCH}.prof")
     post_save.connect(credential_saved, sender=Credential, dispatch_uid=f"{DISPATCH}.credential")
-    # Writes that bypass post_save are announced by the lower apps' own signals, when they
-    # send them (bulk people from roster imports, subtree moves); ``rebuild_progress``
-    # repairs what was missed.
-    for module, name, receiver in (
-        ("hocvu.identity.signals", "people_changed", people_bulk_changed),
-        ("hocvu.organizations.signals", "unit_moved", subtree_moved),
-    ):
-        try:
-            signal = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if signal is not None:
-            signal.connect(receiver, dispatch_uid=f"{DISPATCH}.{name}")
+    # Writes that bypass post_save are announced by the lower apps' own signals (bulk
+    # people from roster imports, subtree moves); ``rebuild_progress`` repairs anything else.
+    people_changed.connect(people_bulk_changed, dispatch_uid=f"{DISPATCH}.people_changed")
+    unit_moved.connect(subtree_moved, dispatch_uid=f"{DISPATCH}.unit_moved")

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 
+from hocvu.organizations import signals
 from hocvu.organizations.models import Unit, UnitKind
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -108,6 +109,7 @@ def move_unit(unit: Unit, new_parent: Unit) -> Unit:
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
+    signals.unit_moved.send(sender=Unit, unit_id=unit.pk, old_path=old_path)
     return unit
 
 
