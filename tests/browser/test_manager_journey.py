@@ -291,6 +291,13 @@ def test_a_manager_loads_a_roster_runs_a_campaign_and_exports_the_report(
     assert {row for row, _column in errors} == set(expected), "an error on the right row 2"
     expect(page.locator("main button[value=commit]")).to_have_count(0)
     shoot(f"{shot}-02-upload-errors")
+    # On a phone the problems stay on the screen (not in a box scrolled sideways).
+    page.set_viewport_size(VIEWPORTS["phone"])
+    for row, column in expected.items():
+        box = page.locator(f"main tr#row-{row} li", has_text=f"{column}:").bounding_box()
+        assert box is not None and box["x"] >= 0, (row, box)
+        assert box["x"] + box["width"] <= VIEWPORTS["phone"]["width"], (row, box)
+    page.set_viewport_size(VIEWPORTS["desktop"])
 
     # 3. The corrected file: a preview, then everything stored at once.
     page.goto(f"{site}/manage/roster/")
