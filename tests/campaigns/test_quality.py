@@ -278,3 +278,29 @@ def test_a_manager_without_the_right_to_edit_sees_no_fix_links(world: World, z: 
     )
     assert response.status_code == 200
     assert "/edit/" not in response.content.decode()
+
+
+def test_the_page_costs_the_same_queries_with_more_people(world: World, z: Z) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hocvu.identity.services import create_person
+
+    client = client_for(world.province_manager)
+    url = reverse("manage-quality", args=[world.province_p.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for i in range(30):
+        create_person(
+            username=f"more{i}",
+            full_name="Nguyễn Văn An" if i % 2 else f"Người {i}",
+            unit=z.unit,
+            date_of_birth=date(1980, 1, 1),
+        )
+    assert quality.measure(world.province_p).duplicates == 3 + 15
+    assert queries() == before
