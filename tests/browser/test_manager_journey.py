@@ -25,7 +25,7 @@ from typing import Any
 import openpyxl
 import pytest
 from django.utils import timezone, translation
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from pypdf import PdfReader
 
 from tests.browser.conftest import VIEWPORTS, Shoot
@@ -203,6 +203,10 @@ def learner_page(browser: Any, browser_context_args: dict[str, Any]) -> Iterator
     context.close()
 
 
+def xlsx_file(name: str, data: bytes) -> FilePayload:
+    return {"name": name, "mimeType": XLSX, "buffer": data}
+
+
 def saved(download: Any, extension: str) -> bytes:
     """The bytes of a finished download, after checking the file name the server gave."""
     assert download.suggested_filename.endswith(extension), download.suggested_filename
@@ -271,9 +275,7 @@ def test_a_manager_loads_a_roster_runs_a_campaign_and_exports_the_report(
     people_before = User.objects.count()
     data, expected = case.broken()
     page.fill("#id_unit", unit.code)
-    page.set_input_files(
-        "#id_file", files=[{"name": "danh-sach-loi.xlsx", "mimeType": XLSX, "buffer": data}]
-    )
+    page.set_input_files("#id_file", files=[xlsx_file("danh-sach-loi.xlsx", data)])
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     assert re.fullmatch(rf"{site}/manage/roster/\d+/", page.url), page.url
@@ -302,9 +304,7 @@ def test_a_manager_loads_a_roster_runs_a_campaign_and_exports_the_report(
     # 3. The corrected file: a preview, then everything stored at once.
     page.goto(f"{site}/manage/roster/")
     page.fill("#id_unit", unit.code)
-    page.set_input_files(
-        "#id_file", files=[{"name": "danh-sach.xlsx", "mimeType": XLSX, "buffer": case.fixed()}]
-    )
+    page.set_input_files("#id_file", files=[xlsx_file("danh-sach.xlsx", case.fixed())])
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     csp.check()
@@ -327,8 +327,8 @@ def test_a_manager_loads_a_roster_runs_a_campaign_and_exports_the_report(
     imported = {u.full_name: u for u in User.objects.filter(full_name__in=case.names())}
     assert set(imported) == set(case.names())
     for p in case.people():
-        code = p["unit"] or unit.code
-        assert imported[p["name"]].unit.code == code
+        stored = imported[p["name"]].unit
+        assert stored is not None and stored.code == (p["unit"] or unit.code)
     shoot(f"{shot}-04-committed")
 
     # ... and the people are in the unit's people list.
@@ -336,6 +336,14 @@ def test_a_manager_loads_a_roster_runs_a_campaign_and_exports_the_report(
     csp.check()
     for name in case.names():
         expect(page.locator("main")).to_contain_text(name)
+
+    # ... and on the page of the commune they were put in.
+    commune = world.commune_a
+    page.goto(f"{site}/units/{commune.pk}/")
+    csp.check()
+    for p in case.people():
+        if (p["unit"] or unit.code) == commune.code:
+            expect(page.locator("main")).to_contain_text(p["name"])
 
     # 4. Assign the program to the unit.
     today = timezone.localdate()
@@ -372,6 +380,7 @@ def test_a_manager_loads_a_roster_runs_a_campaign_and_exports_the_report(
     # 6. A learner of the import activates with the printed letter and takes placement.
     learner = imported["Phạm Thị Hồng Nhung"]
     home = learner.unit
+    assert home is not None
     page.goto(f"{site}/units/{home.pk}/activation/")
     csp.check()
     expect(page.locator("main")).to_contain_text(learner.username)
