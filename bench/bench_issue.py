@@ -63,11 +63,11 @@ def worker(n: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus
+    from hocvu.certification.tasks import issue_batch
     from hocvu.content.services import default_program, install_curriculum
     from hocvu.credentials.models import Credential, EidOutbox
     from hocvu.credentials.pdf import certificate_pdf
     from hocvu.credentials.setup import install_achievements
-    from hocvu.certification.tasks import issue_batch
     from hocvu.framework import services as framework
     from hocvu.identity.models import User
     from hocvu.learning.models import EstimateSource, Proficiency

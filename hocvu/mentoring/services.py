@@ -7,8 +7,9 @@ records the sessions held. Unit reports count help given (sessions, people helpe
 minutes), never anyone's scores.
 
 "Nearby" means the learner's own unit first, then the other units under the same parent
-(the other communes of the province, the province's own council). Who may see a request is decided here (:func:`request_for`): the learner, and the
-mentor once they hold it; an open request is also seen by the colleagues it could go to.
+(the other communes of the province, the province's own council). Who may see a request is
+decided here (:func:`request_for`): the learner, and the mentor once they hold it; an open
+request is also seen by the colleagues it could go to.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ service worker's own requests, so the outbox is exercised end to end.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +22,24 @@ pytestmark = pytest.mark.browser
 IMAGE = "a2-phishing-email.svg"
 
 
+def wait_until(page: Page, expression: str, timeout: float = 15.0) -> None:
+    """Poll ``expression`` (awaited if it is a promise) until it is truthy.
+
+    ``page.wait_for_function`` compiles a string predicate inside the page, which the
+    Content-Security-Policy (no 'unsafe-eval') refuses; ``page.evaluate`` runs it through
+    the DevTools protocol instead, which the policy does not govern.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
+
+
 def wait_for_worker(page: Page) -> None:
     """Wait until the service worker is active and controls the page."""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
 
 
 def choose(page: Page, item: Any, right: bool) -> str:
@@ -61,7 +76,7 @@ def test_practice_offline_then_sync_exactly_once(
     lesson_url = f"{site}/learn/lessons/{world.lesson.pk}/"
     page.goto(lesson_url)
     expect(page.locator("main h1")).to_have_text("Bài 1")
-    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(page, "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
 
     # Practice: the first answer goes straight to the server.
     page.goto(f"{site}/learn/practice/{attempt.pk}/")
@@ -91,7 +106,7 @@ def test_practice_offline_then_sync_exactly_once(
     other.goto(lesson_url)
     expect(other.locator("main h1")).to_have_text("Bài 1")
     expect(other.locator("main")).to_contain_text("Tìm kiếm thông tin trên mạng")
-    other.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(other, "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     # The practice page reloaded offline (from the device) shows what waits.
     other.goto(f"{site}/learn/practice/{attempt.pk}/")
     for item in items[1:]:
@@ -145,7 +160,7 @@ def test_logout_forgets_the_learners_pages(
     page.goto(f"{site}/learn/lessons/{world.lesson.pk}/")
     expect(page.locator("main h1")).to_have_text("Bài 1")
     cached = "caches.open('hocvu-pages').then(c => c.keys()).then(k => k.map(r => r.url))"
-    page.wait_for_function(f"{cached}.then(urls => urls.length > 0)")
+    wait_until(page, f"{cached}.then(urls => urls.length > 0)")
     page.click("header form[data-logout] button")
     expect(page).to_have_url(f"{site}/")
     assert page.evaluate(cached) == []
