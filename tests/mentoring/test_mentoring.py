@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from hocvu.credentials import services as credentials
 from hocvu.framework.models import Competence
@@ -155,8 +156,9 @@ def test_one_live_request_per_competence_and_none_at_target(mentors: World) -> N
         services.ask_for_help(w.learner, w.comp)
     assert HelpRequest.objects.filter(learner=w.learner).count() == 1
     _strong(w.learner, w.comp, 2)
-    with pytest.raises(services.MentoringError, match="already reached"):
+    with pytest.raises(services.MentoringError) as refused:
         services.needed_level(w.learner, w.comp)
+    assert str(refused.value) == gettext("You have already reached your target in this competence.")
 
 
 def test_sessions_are_the_mentors_to_record_and_must_make_sense(mentors: World) -> None:
