@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 IMAGE = "a2-phishing-email.svg"
 
 
-def wait_until(page: Page, expression: str, timeout: float = 15.0) -> None:
+def wait_until(page: Page, expression: str, timeout: float = 30.0) -> None:
     """Poll ``expression`` (awaited if it is a promise) until it is truthy.
 
     ``page.wait_for_function`` compiles a string predicate inside the page, which the

@@ -269,12 +269,14 @@ def test_no_key_in_any_exam_page_before_submission(exam_world: Any) -> None:
     assert post_answer(client, attempt, items[0], right_answer(items[0])).status_code == 302
     wrong = {"choice": "0", "value": "false", "text": "sai"}
     post_answer(client, attempt, items[1], wrong)
+    # The page shows the candidate their own saved answer; for a typed (numeric) question
+    # answered right that is the key's text, so the first item's key is left out here.
     for url in (reverse("exam", args=[attempt.pk]), reverse("exam-home")):
         html = client.get(url).content.decode()
-        assert_no_key(html, items)
+        assert_no_key(html, items[1:])
     bad = post_answer(client, attempt, items[2], {})  # an invalid answer: the error page
     assert bad.status_code == 400
-    assert_no_key(bad.content.decode(), items)
+    assert_no_key(bad.content.decode(), items[1:])
 
 
 @pytest.mark.django_db
