@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
@@ -138,7 +139,7 @@ def needed_level(learner: User, competence: Competence) -> int:
 def _notify(mentor: User, request: HelpRequest) -> None:
     if not mentor.email:
         return
-    url = reverse("mentoring-request", kwargs={"request_id": request.pk})
+    url = settings.PUBLIC_URL + reverse("mentoring-request", kwargs={"request_id": request.pk})
     messaging.enqueue(
         channel="email",
         recipient=mentor.email,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -94,6 +95,7 @@ def test_a_learner_asks_a_mentor_accepts_sees_the_gaps_and_records_a_session(
     assert request.message == "Em chưa biết tìm văn bản gốc."
     mail = Message.objects.get(dedupe_key=f"mentoring:ask:{request.pk}:{w.manager_a.pk}")
     assert mail.recipient == "thang@xa-a.gov.vn"
+    assert f"{settings.PUBLIC_URL}/learn/help/{request.pk}/" in mail.body
 
     mentor = client_for(w.manager_a)
     url = reverse("mentoring-request", kwargs={"request_id": request.pk})
