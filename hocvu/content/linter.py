@@ -363,8 +363,8 @@ def summary(findings: Iterable[Finding]) -> Counter[str]:
     return Counter(f.check for f in findings)
 
 
-def items_from_curriculum(paths: Iterable[Any]) -> list[LintItem]:
-    """The items of curriculum TOML files, coded as the installer codes them."""
+def items_from_curriculum(paths: Iterable[Any], *, prefix: str = "Q") -> list[LintItem]:
+    """The items of curriculum (``Q``) or secure exam (``X``) files, coded as installed."""
     import tomllib
 
     result: list[LintItem] = []
@@ -377,7 +377,7 @@ def items_from_curriculum(paths: Iterable[Any]) -> list[LintItem]:
             counters[(comp, level)] = counters.get((comp, level), 0) + 1
             result.append(
                 LintItem(
-                    code=f"Q-{comp}-{level}-{counters[(comp, level)]:02d}",
+                    code=f"{prefix}-{comp}-{level}-{counters[(comp, level)]:02d}",
                     competence=comp,
                     level=level,
                     kind=str(raw["kind"]),
@@ -388,3 +388,10 @@ def items_from_curriculum(paths: Iterable[Any]) -> list[LintItem]:
                 )
             )
     return result
+
+
+def shipped_bank(curriculum: Any, exam: Any) -> list[LintItem]:
+    """Both pools as shipped: the learning items (``Q-``) and the secure exam items (``X-``)."""
+    return items_from_curriculum(curriculum.glob("area-*.toml")) + items_from_curriculum(
+        exam.glob("area-*.toml"), prefix="X"
+    )

@@ -34,6 +34,8 @@ from hocvu.psychometrics.classification import LEVEL_CUTS as LEVEL_CUTS
 
 DATA = Path(__file__).parent / "data"
 CURRICULUM = DATA / "curriculum"
+# The secure exam pool: items never shown in placement, practice or checks.
+EXAM = DATA / "exam"
 MEDIA = DATA / "media"
 DOCUMENTS = DATA / "documents.toml"
 DEFAULT_PROGRAM = "binh-dan-hoc-vu-so"
