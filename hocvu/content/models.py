@@ -153,6 +153,18 @@ class ItemStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
+class ItemPool(models.TextChoices):
+    """What an item may be used for. The two pools never meet.
+
+    Learning items serve placement, practice, mastery checks and review, where feedback and
+    the key are shown. Secure exam items serve the certification exam only: no learner ever
+    sees one with its key or feedback, anywhere.
+    """
+
+    LEARNING = "learning", _("Learning (placement, practice, checks, review)")
+    EXAM = "exam", _("Secure exam")
+
+
 class ParameterSource(models.TextChoices):
     PROVISIONAL = "provisional", _("Provisional, from the level")
     CALIBRATED = "calibrated", _("Calibrated from answers")
@@ -179,6 +191,22 @@ class Item(models.Model):
     answer = models.JSONField(_("key"))
     explanation = models.TextField(_("explanation"))
     image = models.CharField(_("image"), max_length=128, blank=True)
+    pool = models.CharField(
+        _("pool"), max_length=16, choices=ItemPool.choices, default=ItemPool.LEARNING
+    )
+    topic = models.CharField(
+        _("topic"),
+        max_length=128,
+        blank=True,
+        help_text=_("What the item tests. Exam items of one topic never share a form."),
+    )
+    enemies: models.ManyToManyField[Item, Any] = models.ManyToManyField(
+        "self",
+        symmetrical=True,
+        blank=True,
+        verbose_name=_("enemies"),
+        help_text=_("Items that test the same thing: never two of them on one exam form."),
+    )
     a = models.FloatField(_("discrimination a"), default=1.0)
     b = models.FloatField(_("difficulty b"), default=0.0)
     c = models.FloatField(_("guessing c"), default=0.0)
@@ -202,10 +230,17 @@ class Item(models.Model):
         verbose_name = _("item")
         verbose_name_plural = _("items")
         ordering = ["competence__code", "level", "code"]
-        indexes = [models.Index(fields=["status", "competence", "level"])]
+        indexes = [
+            models.Index(fields=["status", "competence", "level"]),
+            models.Index(fields=["pool", "status", "competence", "level"], name="item_pool_cell"),
+        ]
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def is_secure(self) -> bool:
+        return self.pool == ItemPool.EXAM
 
 
 class DocumentKind(models.TextChoices):
