@@ -63,7 +63,8 @@ def bump_revision(version_id: int | None = None) -> None:
 
 
 def operational_bank(version: FrameworkVersion) -> OperationalBank:
-    """The scored items of ``version`` as an engine bank, read once per bank revision."""
+    """The scored learning items of ``version`` (never the secure exam pool, see
+    ``bank_items``) as an engine bank, read once per bank revision."""
     # The revision first: rows read after it are at least as new as it.
     key = (version.pk, revision(version.pk))
     cached = _cache.get(key)

@@ -19,6 +19,7 @@ from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, Attemp
 from hocvu.audit import services as audit
 from hocvu.content.models import Item, ItemStatus, Module
 from hocvu.content.scoring import InvalidAnswer, score
+from hocvu.content.services import learning_items
 from hocvu.framework.models import FrameworkVersion
 from hocvu.identity.models import User
 from hocvu.psychometrics.cat import AdaptiveSession
@@ -124,9 +125,9 @@ def start_practice(
     answered in any order, feedback after each."""
     version = module.program.framework_version
     items = list(
-        Item.objects.filter(
-            competence=module.competence, level__in=levels, status=ItemStatus.OPERATIONAL
-        ).values_list("code", flat=True)
+        learning_items(version)
+        .filter(competence=module.competence, level__in=levels, status=ItemStatus.OPERATIONAL)
+        .values_list("code", flat=True)
     )
     if not items:
         raise ValueError("no practice questions for this module yet")
@@ -232,7 +233,8 @@ def _pilot_for(attempt: Attempt) -> Item | None:
         return None
     seen = Response.objects.filter(attempt__learner_id=attempt.learner_id).values("item_id")
     return (
-        Item.objects.filter(competence__version=attempt.framework_version, status=ItemStatus.PILOT)
+        learning_items(attempt.framework_version_id)
+        .filter(status=ItemStatus.PILOT)
         .exclude(pk__in=seen)
         .order_by("n_responses", "code")
         .first()

@@ -16,6 +16,7 @@ from hocvu.audit import services as audit
 from hocvu.content.models import (
     Item,
     ItemKind,
+    ItemPool,
     ItemStatus,
     LegalDocument,
     Lesson,
@@ -258,11 +259,27 @@ def default_program() -> Program | None:
     return Program.objects.select_related("framework_version").order_by("pk").first()
 
 
+def learning_items(version: FrameworkVersion | int) -> QuerySet[Item]:
+    """Every item of ``version``'s learning pool, whatever its status.
+
+    The one gate for placement, practice, mastery checks and review: a secure exam item
+    never passes it.
+    """
+    return Item.objects.filter(competence__version=version, pool=ItemPool.LEARNING)
+
+
+def exam_items(version: FrameworkVersion | int) -> QuerySet[Item]:
+    """Every item of ``version``'s secure exam pool, whatever its status."""
+    return Item.objects.filter(competence__version=version, pool=ItemPool.EXAM)
+
+
 def bank_items(version: FrameworkVersion) -> QuerySet[Item]:
-    """Items that may appear in tests: operational (scored) and pilot (unscored)."""
-    return Item.objects.filter(
-        competence__version=version, status__in=[ItemStatus.OPERATIONAL, ItemStatus.PILOT]
-    ).select_related("competence")
+    """Learning items that may appear in tests: operational (scored) and pilot (unscored)."""
+    return (
+        learning_items(version)
+        .filter(status__in=[ItemStatus.OPERATIONAL, ItemStatus.PILOT])
+        .select_related("competence")
+    )
 
 
 @transaction.atomic
