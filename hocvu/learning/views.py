@@ -173,16 +173,19 @@ def my_path(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
     program = _program_or_404()
     steps = learning.learning_path(learner, program)
+    minutes = sum(s.minutes for s in steps)
+    target_minutes = learning.linear_minutes(
+        program, learning.role_targets(learner, program.framework_version)
+    )
     return render(
         request,
         "learning/path.html",
         {
             "steps": steps,
-            "minutes": sum(s.minutes for s in steps),
+            "minutes": minutes,
             "linear_minutes": learning.linear_minutes(program),
-            "target_minutes": learning.linear_minutes(
-                program, learning.role_targets(learner, program.framework_version)
-            ),
+            "target_minutes": target_minutes,
+            "saved_minutes": max(target_minutes - minutes, 0),
             "measured": Attempt.objects.filter(
                 learner=learner, kind=AttemptKind.PLACEMENT, status=AttemptStatus.FINISHED
             ).exists(),

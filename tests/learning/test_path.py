@@ -223,6 +223,44 @@ def test_path_page_shows_the_modules_in_path_order(curriculum: Shipped) -> None:
     assert str(learning.linear_minutes(curriculum.program)) in html
 
 
+def _path_headline(learner: Any, version: Any) -> str:
+    """The path page's headline, in Vietnamese (the default language)."""
+    placement = assessment.start_placement(learner, version)
+    placement.status = AttemptStatus.FINISHED
+    placement.save()
+    client = Client()
+    assert client.login(username=learner.username, password=PASSWORD)
+    html = client.get("/learn/path/").content.decode()
+    (headline,) = re.findall(r'<p class="path-headline">(.*?)</p>', html, re.S)
+    return str(headline)
+
+
+def test_path_headline_is_true_for_a_learner_who_needs_everything(curriculum: Shipped) -> None:
+    learner = make_learner(job_role="na_official")
+    set_levels(learner, curriculum, dict.fromkeys(codes(), 0))
+    headline = _path_headline(learner, curriculum.version)
+    target = learning.linear_minutes(
+        curriculum.program, learning.role_targets(learner, curriculum.version)
+    )
+    # Needing everything, the path is every lesson up to the targets: no "instead of" claim.
+    assert headline.startswith(f"Khoảng {target} phút học: bài đánh giá đầu vào cho thấy")
+    assert "thay vì" not in headline and "giúp bạn bớt" not in headline
+
+
+def test_path_headline_counts_what_the_learner_already_knows(curriculum: Shipped) -> None:
+    learner = make_learner(job_role="na_official")
+    set_levels(learner, curriculum, {code: (i % 3) for i, code in enumerate(codes())})
+    steps = learning.learning_path(learner, curriculum.program)
+    mine = sum(s.minutes for s in steps)
+    target = learning.linear_minutes(
+        curriculum.program, learning.role_targets(learner, curriculum.version)
+    )
+    headline = _path_headline(learner, curriculum.version)
+    assert 0 < mine < target
+    assert headline.startswith(f"Khoảng {mine} phút học: chỉ những bài")
+    assert f"sẽ mất {target} phút" in headline and f"giúp bạn bớt {target - mine} phút" in headline
+
+
 def test_linear_minutes_is_the_whole_course(curriculum: Shipped) -> None:
     total = LessonRevision.objects.filter(
         lesson__module__program=curriculum.program, status=RevisionStatus.PUBLISHED
