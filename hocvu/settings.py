@@ -186,6 +186,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",  # login throttling and lockout (AXES_* below)
+    "ninja",  # the API docs page's Swagger UI from the package's static files, not a CDN
     "hocvu.audit",
     "hocvu.messaging",
     "hocvu.organizations",
