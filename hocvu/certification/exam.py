@@ -402,7 +402,9 @@ def remaining_seconds(attempt: Attempt, now: datetime | None = None) -> int:
 
 def exam_items(attempt: Attempt) -> list[Item]:
     codes = list(attempt.state.get("items", []))
-    by_code = {i.code: i for i in Item.objects.filter(code__in=codes).select_related("competence")}
+    by_code = {
+        i.code: i for i in Item.objects.filter(code__in=codes).select_related("competence__area")
+    }
     return [by_code[c] for c in codes if c in by_code]
 
 

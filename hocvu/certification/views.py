@@ -236,7 +236,10 @@ def exam_result(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
         {
             "attempt": attempt,
             "result": result,
-            "rows": list(by_competence.values()),
+            "rows": sorted(
+                by_competence.values(),
+                key=lambda r: (r["competence"].area.position, r["competence"].position),
+            ),
             "achievement": achievement,
             "decision": decision,
             "credential": rules.latest_credential(learner, achievement) if achievement else None,
