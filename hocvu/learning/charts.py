@@ -1,25 +1,28 @@
-"""The proficiency profile as an inline SVG: no JavaScript, a few kilobytes."""
+"""The proficiency profile: one row per competence, its name above a small bar.
+
+The geometry is computed here; ``learning/_profile_chart.html`` draws it as HTML with one
+inline SVG per row (no JavaScript, a few kilobytes), so long Vietnamese competence names
+wrap on a phone instead of being cut or replaced by codes. Every mark stays inside the
+axis, which runs from level 0 to level 4.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
-
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext as _
+from dataclasses import dataclass
 
 from hocvu.content.services import LEVEL_CUTS
 from hocvu.learning.services import CompetenceStatus
 
-ROW = 26
-LABEL = 44
-WIDTH = 320
-SCALE = 4.5  # the axis runs from level 0 to 4.5
+WIDTH = 300
+PAD = 8  # room for the target mark (5 px either side) at levels 0 and 4
+TOP = len(LEVEL_CUTS)  # the axis ends at the highest level
 
 
-def _x(level_units: float) -> float:
-    clamped = min(max(level_units, 0.0), SCALE)
-    return LABEL + (WIDTH - LABEL - 8) * clamped / SCALE
+def x_of(level_units: float) -> float:
+    """The x coordinate of a point on the level axis, clamped to the axis."""
+    clamped = min(max(level_units, 0.0), float(TOP))
+    return PAD + (WIDTH - 2 * PAD) * clamped / TOP
 
 
 def theta_to_level_units(theta: float) -> float:
@@ -33,46 +36,40 @@ def theta_to_level_units(theta: float) -> float:
     return len(cuts) + (theta - cuts[-1])
 
 
-def profile_chart(rows: Sequence[CompetenceStatus]) -> SafeString:
-    """One row per competence: the level reached (bar), its uncertainty (whisker), the
-    role's target (diamond)."""
-    height = ROW * len(rows) + 30
-    parts = [
-        f'<svg viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-        f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" '
-        f'class="chart">',
-        '<title id="chart-title">'
-        + escape(_("Your level in each competence against your target"))
-        + "</title>",
-    ]
-    for level in range(0, 5):
-        x = _x(level)
-        parts.append(
-            f'<line x1="{x:.1f}" y1="14" x2="{x:.1f}" y2="{height - 4}" stroke="#d0d7de"/>'
-        )
-        parts.append(f'<text x="{x:.1f}" y="10" text-anchor="middle" fill="#57606a">{level}</text>')
-    for i, row in enumerate(rows):
-        y = 18 + i * ROW
-        code = escape(row.competence.code)
-        parts.append(f'<text x="2" y="{y + 14}" fill="#1b1f24">{code}</text>')
+@dataclass(frozen=True)
+class ChartRow:
+    status: CompetenceStatus
+    bar_width: float | None  # None: not measured yet
+    whisker: tuple[float, float] | None
+    target_x: float | None
+    reached: bool
+
+
+@dataclass(frozen=True)
+class ProfileChart:
+    width: int
+    axis: list[tuple[int, float]]
+    rows: list[ChartRow]
+
+
+def profile_chart(rows: Sequence[CompetenceStatus]) -> ProfileChart:
+    """The chart of ``rows`` (already in the framework's order: area, then competence)."""
+    drawn = []
+    for row in rows:
+        bar = whisker = None
         if row.measured and row.mean is not None and row.sd is not None:
-            level = row.level or 0
-            color = "#1a7f37" if level >= row.target else "#0969da"
-            parts.append(
-                f'<rect x="{LABEL}" y="{y + 5}" width="{_x(level) - LABEL:.1f}" height="12" '
-                f'rx="2" fill="{color}"><title>{code}: {level}</title></rect>'
+            bar = x_of(row.level or 0) - PAD
+            whisker = (
+                x_of(theta_to_level_units(row.mean - row.sd)),
+                x_of(theta_to_level_units(row.mean + row.sd)),
             )
-            lo = theta_to_level_units(row.mean - row.sd)
-            hi = theta_to_level_units(row.mean + row.sd)
-            parts.append(
-                f'<line x1="{_x(lo):.1f}" y1="{y + 11}" x2="{_x(hi):.1f}" y2="{y + 11}" '
-                f'stroke="#1b1f24" stroke-width="1.5"/>'
+        drawn.append(
+            ChartRow(
+                status=row,
+                bar_width=bar,
+                whisker=whisker,
+                target_x=x_of(row.target) if row.target else None,
+                reached=row.measured and (row.level or 0) >= row.target,
             )
-        if row.target:
-            x = _x(row.target)
-            parts.append(
-                f'<path d="M{x:.1f} {y + 3}l5 8-5 8-5-8z" fill="#b3261e">'
-                f"<title>{escape(_('Target'))}: {row.target}</title></path>"
-            )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text part is escaped above
+        )
+    return ProfileChart(WIDTH, [(level, x_of(level)) for level in range(TOP + 1)], drawn)
