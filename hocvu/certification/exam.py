@@ -3,14 +3,19 @@
 Blueprint
     For every competence the role profile targets (target level >= 1): one question at
     the target level. Then one more question per competence area, at the area's highest
-    target, in the first competence of the area that has it. On the shipped framework (24
-    competences in 6 areas) that is 30 questions; :func:`blueprint` returns the counts
-    per (competence, level).
+    target, in the first competence of the area that has it (for a candidate, the one of
+    those competences with the most items this candidate has not seen). On the shipped
+    framework (24 competences in 6 areas) that is 30 questions; :func:`blueprint`
+    returns the counts per (competence, level).
 
 Forms
-    Each candidate gets their own form, drawn from the OPERATIONAL items of each
-    (competence, level) cell with a seeded random choice. Items the candidate was shown
-    in earlier exam attempts are left out of a cell whenever the cell has enough others.
+    Each candidate gets their own form, drawn from the SECURE EXAM POOL only (operational
+    items with ``pool = exam``; no learning item, whose key practice shows, ever appears)
+    of each (competence, level) cell with a seeded random choice. An item the candidate
+    has seen before (on an earlier exam form, or answered anywhere) is never drawn, and
+    no two ENEMIES share a form (items an author linked as testing the same thing, and
+    items of one topic); when the pool cannot meet the blueprint under these rules the
+    exam is unavailable (:class:`ExamUnavailable`, before any attempt is counted).
     Forms are then made comparable by a greedy swap heuristic on the IRT parameters: as
     long as the form's expected score at the cut (the test characteristic curve) or its
     information at the cut is outside the tolerance of the TARGET FORM, the single
@@ -47,7 +52,7 @@ Time and attempts
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,6 +69,7 @@ from hocvu.audit import services as audit
 from hocvu.certification.tasks import issue_if_earned
 from hocvu.content.models import Item, ItemStatus
 from hocvu.content.services import LEVEL_CUTS
+from hocvu.content.services import exam_items as secure_items
 from hocvu.framework.models import RoleProfile
 from hocvu.identity.models import User
 from hocvu.psychometrics import assembly, irt
@@ -84,7 +90,8 @@ MAX_SWAPS = 60
 
 
 class ExamUnavailable(ValueError):
-    """The exam cannot be assembled (no achievement, or too few operational items)."""
+    """The exam cannot be assembled (no achievement, or too few secure exam items that
+    the candidate has not seen, or enemies leave a cell short)."""
 
 
 class ExamPolicyError(ValueError):
@@ -109,29 +116,44 @@ class Cell:
     count: int
 
 
-def blueprint_for_targets(targets: Sequence[tuple[str, str, int]]) -> list[Cell]:
-    """Cells from ``(area code, competence code, target level)`` in framework order."""
+def blueprint_for_targets(
+    targets: Sequence[tuple[str, str, int]],
+    available: Mapping[tuple[str, int], int] | None = None,
+) -> list[Cell]:
+    """Cells from ``(area code, competence code, target level)`` in framework order.
+
+    ``available``: items a candidate may still be given per (competence, level); the
+    area's extra question then goes to the competence at the area's highest target with
+    the most of them (the first in framework order on a tie, and always without it).
+    """
     counts: dict[tuple[str, int], int] = {}
-    best: dict[str, tuple[int, str]] = {}
+    best: dict[str, tuple[int, str, int]] = {}
     for area, comp, level in targets:
         if level < 1:
             continue
         counts[(comp, level)] = counts.get((comp, level), 0) + 1
-        if area not in best or level > best[area][0]:
-            best[area] = (level, comp)
-    for level, comp in best.values():
+        room = available.get((comp, level), 0) if available is not None else 0
+        if (
+            area not in best
+            or level > best[area][0]
+            or (level == best[area][0] and room > best[area][2])
+        ):
+            best[area] = (level, comp, room)
+    for level, comp, _room in best.values():
         counts[(comp, level)] += 1
     return [Cell(comp, level, n) for (comp, level), n in counts.items()]
 
 
-def blueprint(role: RoleProfile) -> list[Cell]:
+def blueprint(
+    role: RoleProfile, available: Mapping[tuple[str, int], int] | None = None
+) -> list[Cell]:
     """The exam blueprint of a role profile: question counts per (competence, level)."""
     rows = (
         role.targets.select_related("competence__area")
         .order_by("competence__area__position", "competence__position", "competence__code")
         .values_list("competence__area__code", "competence__code", "level")
     )
-    return blueprint_for_targets(list(rows))
+    return blueprint_for_targets(list(rows), available)
 
 
 @dataclass(frozen=True)
@@ -142,6 +164,8 @@ class PoolItem:
     a: float
     b: float
     c: float
+    topic: str = ""
+    enemies: frozenset[str] = frozenset()  # codes of the items it never shares a form with
 
     @property
     def relative_b(self) -> float:
@@ -158,16 +182,54 @@ Pool = dict[tuple[str, int], list[PoolItem]]
 
 
 def pool_for(role: RoleProfile) -> Pool:
-    """The operational items of the role's framework version, by (competence, level)."""
-    pool: Pool = {}
-    rows = (
-        Item.objects.filter(competence__version_id=role.version_id, status=ItemStatus.OPERATIONAL)
+    """The operational SECURE EXAM items of the role's framework version, by (competence,
+    level), each with its enemies: the items an author linked to it, and the pool's other
+    items of the same topic. Learning items (practice shows their keys) are never in it."""
+    rows = list(
+        secure_items(role.version_id)
+        .filter(status=ItemStatus.OPERATIONAL)
         .order_by("code")
-        .values_list("code", "competence__code", "level", "a", "b", "c")
+        .values_list("pk", "code", "competence__code", "level", "a", "b", "c", "topic")
     )
-    for code, comp, level, a, b, c in rows:
-        pool.setdefault((comp, level), []).append(PoolItem(code, comp, level, a, b, c))
+    code_of = {pk: code for pk, code, *_ in rows}
+    foes: dict[str, set[str]] = {code: set() for code in code_of.values()}
+    links = Item.enemies.through.objects.filter(
+        from_item_id__in=code_of, to_item_id__in=code_of
+    ).values_list("from_item_id", "to_item_id")
+    for x, y in links:
+        foes[code_of[x]].add(code_of[y])
+        foes[code_of[y]].add(code_of[x])
+    by_topic: dict[str, list[str]] = {}
+    for _pk, code, *_rest, topic in rows:
+        if topic_key(topic):
+            by_topic.setdefault(topic_key(topic), []).append(code)
+    for codes in by_topic.values():
+        for code in codes:
+            foes[code].update(c for c in codes if c != code)
+    pool: Pool = {}
+    for _pk, code, comp, level, a, b, c, topic in rows:
+        item = PoolItem(code, comp, level, a, b, c, topic, frozenset(foes[code]))
+        pool.setdefault((comp, level), []).append(item)
     return pool
+
+
+def topic_key(topic: str) -> str:
+    """Topics compare without case or surrounding spaces."""
+    return " ".join(topic.split()).casefold()
+
+
+def seen_items(learner: User) -> set[str]:
+    """Codes of every item ``learner`` was ever given: on any exam form (answered or not)
+    and any practice set or check, and every item they answered anywhere (placement
+    included). An item moved from the learning pool to the exam pool stays seen."""
+    seen = set(
+        Response.objects.filter(attempt__learner=learner).values_list("item__code", flat=True)
+    )
+    for state in Attempt.objects.filter(learner=learner).values_list("state", flat=True):
+        codes = state.get("items") if isinstance(state, dict) else None
+        if isinstance(codes, list):
+            seen.update(c for c in codes if isinstance(c, str))
+    return seen
 
 
 #: Expected score (``tcc``) and information (``info``) at the cut, and the form length.
@@ -182,7 +244,8 @@ def _pool_arrays(cells: Sequence[Cell], pool: Pool) -> tuple[list[PoolItem], dic
         members = pool.get((cell.competence, cell.level), [])
         if len(members) < cell.count:
             raise ExamUnavailable(
-                f"too few operational items for {cell.competence} at level {cell.level}"
+                f"too few secure exam items for {cell.competence} at level {cell.level}: "
+                f"{len(members)} for {cell.count} question(s)"
             )
         items += members
         cell_of += [k] * len(members)
@@ -229,20 +292,40 @@ def assemble(
     cut: float = CUT,
 ) -> Form:
     """One candidate's form: a seeded random draw per cell, then greedy swaps within cells
-    until the expected score and the information at the cut match the target form."""
+    until the expected score and the information at the cut match the target form.
+
+    Items in ``exclude`` (seen before) are never drawn, and no two enemies share the form;
+    :class:`ExamUnavailable` names the cell when the pool cannot meet the blueprint so.
+    """
     target = target or target_form(cells, pool, cut)
     items, arrays = _pool_arrays(cells, pool)
     seen = set(exclude)
-    form = assembly.assemble_form(
-        **arrays,
-        seed=seed,
-        exclude=[i.code in seen for i in items],
-        cut=cut,
-        target=target,
-        tcc_tolerance=TCC_TOLERANCE,
-        info_tolerance=INFO_TOLERANCE,
-        max_swaps=MAX_SWAPS,
-    )
+    index = {item.code: j for j, item in enumerate(items)}
+    enemies = [
+        (j, index[foe])
+        for j, item in enumerate(items)
+        for foe in item.enemies
+        if foe in index and index[foe] > j
+    ]
+    try:
+        form = assembly.assemble_form(
+            **arrays,
+            seed=seed,
+            exclude=[i.code in seen for i in items],
+            reuse=False,
+            enemies=enemies,
+            cut=cut,
+            target=target,
+            tcc_tolerance=TCC_TOLERANCE,
+            info_tolerance=INFO_TOLERANCE,
+            max_swaps=MAX_SWAPS,
+        )
+    except assembly.InfeasibleForm as exc:
+        cell = cells[exc.cell]
+        raise ExamUnavailable(
+            f"not enough secure exam items for {cell.competence} at level {cell.level} "
+            "that this candidate has not seen and that test different things"
+        ) from exc
     return Form(
         codes=[items[j].code for j in form.items.tolist()],
         tcc=form.tcc,
@@ -339,12 +422,17 @@ def start_exam(
             )
             raise ExamPolicyError(status.code, template.format(date=date), status.not_before)
         role = achievement.role_profile
-        cells = blueprint(role)
+        pool = pool_for(role)
+        seen = seen_items(learner)
+        unseen = {
+            key: sum(1 for i in members if i.code not in seen) for key, members in pool.items()
+        }
+        cells = blueprint(role, unseen)
         if not cells:
             raise ExamUnavailable("the role profile has no targets")
-        pool = pool_for(role)
-        seen = {code for a in exam_attempts(learner, achievement.pk) for code in a.state["items"]}
         seed = seed if seed is not None else secrets.randbits(62)
+        # The target is the blueprint's average form over the whole pool, the same for
+        # every candidate; only the draw leaves out what this candidate has seen.
         target = target_form(cells, pool)
         form = assemble(cells, pool, seed, exclude=seen, target=target)
         attempt = Attempt.objects.create(

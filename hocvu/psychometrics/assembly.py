@@ -22,16 +22,23 @@ Method
    cell's items. Every form is held to it, so forms drawn for different candidates are
    parallel to one another.
 2. **Random draw** (:func:`assemble_form`): from each cell, in blueprint order,
-   ``counts[k]`` items are sampled without replacement with a seeded
-   :class:`random.Random` (so a form is reproducible from its seed). Items the candidate
-   has already seen (``exclude``) are left out of a cell whenever the cell has enough
-   others; otherwise the whole cell is eligible and the repeated items are reported.
+   ``counts[k]`` items are drawn without replacement with a seeded
+   :class:`random.Random` (so a form is reproducible from its seed): the cell's eligible
+   items in random order, each taken unless it is an *enemy* of an item already on the
+   form (``enemies``: pairs of items that test the same thing and so never share a
+   form). Items the candidate has already seen (``exclude``) are never eligible when
+   ``reuse`` is false (a cell with too few others makes the form infeasible); with
+   ``reuse`` true they are left out of a cell whenever it has enough others, otherwise
+   the whole cell is eligible and the repeated items are reported. A draw that the enemy
+   rule leaves short is retried with the next random order (:data:`DRAW_TRIES` times)
+   before the form is declared infeasible (:class:`InfeasibleForm`).
 3. **Greedy exchange**: while the form's deviation from the target exceeds the
    tolerance, the single swap of a chosen item for an unchosen eligible item *of the
-   same cell* (so the blueprint holds) that most reduces the deviation is made, at
-   most ``max_swaps`` times. The deviation is the larger of ``|TCC - target| /
-   tcc_tolerance`` and ``|info - target| / (info_tolerance * target)``; a form is
-   within tolerance when it is at most 1. This is a minimax item-exchange heuristic of
+   same cell* (so the blueprint holds) with no enemy on the rest of the form that most
+   reduces the deviation is made, at most ``max_swaps`` times. The deviation is the
+   larger of ``|TCC - target| / tcc_tolerance`` and
+   ``|info - target| / (info_tolerance * target)``; a form is within tolerance when it
+   is at most 1. This is a minimax item-exchange heuristic of
    the kind used to assemble parallel forms against a target TCC and information
    function (Ackerman, 1989; van der Linden, 2005), cheap enough to run per candidate.
 4. The chosen items are shuffled with the same generator, so the order of the
@@ -60,6 +67,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +76,26 @@ from numpy.typing import ArrayLike, NDArray
 from hocvu.psychometrics import irt
 from hocvu.psychometrics._validation import IntArray
 
-__all__ = ["AssembledForm", "FormTarget", "assemble_form", "deviation", "form_target"]
+__all__ = [
+    "AssembledForm",
+    "FormTarget",
+    "InfeasibleForm",
+    "assemble_form",
+    "deviation",
+    "form_target",
+]
+
+#: Random orders tried before a draw that the enemy rule leaves short is given up.
+DRAW_TRIES = 50
+
+
+class InfeasibleForm(ValueError):
+    """No form meets the blueprint with the items allowed (too few unseen items in a
+    cell, or the enemy rule leaves a cell short). ``cell``: the cell that fell short."""
+
+    def __init__(self, message: str, cell: int) -> None:
+        super().__init__(message)
+        self.cell = cell
 
 
 @dataclass(frozen=True)
@@ -234,6 +261,8 @@ def assemble_form(
     seed: int,
     *,
     exclude: ArrayLike | None = None,
+    reuse: bool = True,
+    enemies: Iterable[tuple[int, int]] = (),
     cut: float = 0.0,
     target: FormTarget | None = None,
     tcc_tolerance: float = 0.5,
@@ -255,7 +284,12 @@ def assemble_form(
     seed : int
         Seed of the :class:`random.Random` that draws and orders the items.
     exclude : array_like of bool, shape ``(n_items,)``, optional
-        Items to avoid (seen before); used only in a cell with too few others.
+        Items to avoid (seen before).
+    reuse : bool
+        True: an excluded item is still used in a cell with too few others (and
+        reported in ``reused``). False: never; such a cell raises :class:`InfeasibleForm`.
+    enemies : iterable of (int, int)
+        Pairs of pool indices that never share a form (symmetric).
     cut : float
         The cut score at which forms are balanced.
     target : FormTarget, optional
@@ -275,6 +309,8 @@ def assemble_form(
     ValueError
         For mismatched shapes, invalid parameters or tolerances, or a cell with fewer
         items than its count.
+    InfeasibleForm
+        When the unseen items (``reuse`` false) or the enemy rule leave a cell short.
 
     Examples
     --------
@@ -302,18 +338,29 @@ def assemble_form(
     def dev(t: float, i: float) -> float:
         return deviation(t, i, target, tcc_tolerance, info_tolerance)
 
+    foes: list[set[int]] = [set() for _ in range(n_items)]
+    for x, y in enemies:
+        if not (0 <= x < n_items and 0 <= y < n_items):
+            raise ValueError(f"enemies must be pairs of indices in 0..{n_items - 1}")
+        if x != y:
+            foes[x].add(y)
+            foes[y].add(x)
+
     rng = random.Random(seed)  # noqa: S311 - reproducible forms, not a secret
-    chosen: list[list[int]] = []
-    spare: list[list[int]] = []
-    reused: list[int] = []
-    for members, n in zip(pool.members, pool.counts, strict=True):
+    cells: list[list[int]] = []
+    reuses: list[bool] = []
+    for k, (members, n) in enumerate(zip(pool.members, pool.counts, strict=True)):
         fresh = [j for j in members if not is_seen[j]]
-        eligible = fresh if len(fresh) >= n else members
-        picked = rng.sample(eligible, n)
-        if eligible is members:
-            reused += [j for j in picked if is_seen[j]]
-        chosen.append(picked)
-        spare.append([j for j in eligible if j not in picked])
+        if len(fresh) < n and not reuse:
+            raise InfeasibleForm(
+                f"cell {k} has {len(fresh)} unseen items but the blueprint asks for {n}", k
+            )
+        cells.append(fresh if len(fresh) >= n else members)
+        reuses.append(len(fresh) < n)
+    chosen = _draw(cells, pool.counts, foes, rng)
+    reused = [j for k, picked in enumerate(chosen) if reuses[k] for j in picked if is_seen[j]]
+    spare = [[j for j in cells[k] if j not in picked] for k, picked in enumerate(chosen)]
+    on_form = {j for picked in chosen for j in picked}
 
     p, inf = pool.p, pool.info
     tcc = sum(p[j] for picked in chosen for j in picked)
@@ -325,6 +372,8 @@ def assemble_form(
         for k in range(len(chosen)):
             for out_pos, out in enumerate(chosen[k]):
                 for in_pos, new in enumerate(spare[k]):
+                    if foes[new] and any(f in on_form and f != out for f in foes[new]):
+                        continue
                     d = dev(tcc - p[out] + p[new], info - inf[out] + inf[new])
                     if d < current - 1e-12 and (best is None or d < best[0]):
                         best = (d, k, out_pos, in_pos)
@@ -333,6 +382,8 @@ def assemble_form(
         current, k, out_pos, in_pos = best
         out, new = chosen[k][out_pos], spare[k][in_pos]
         chosen[k][out_pos], spare[k][in_pos] = new, out
+        on_form.discard(out)
+        on_form.add(new)
         tcc += p[new] - p[out]
         info += inf[new] - inf[out]
         swaps += 1
@@ -344,4 +395,41 @@ def assemble_form(
         info=float(info),
         swaps=swaps,
         reused=np.asarray(reused, dtype=np.int64),
+    )
+
+
+def _draw(
+    cells: list[list[int]], counts: list[int], foes: list[set[int]], rng: random.Random
+) -> list[list[int]]:
+    """``counts[k]`` items of each cell, no two of them enemies: the cell's items in a
+    random order, each taken unless an enemy is already on the form; a draw left short
+    is retried with new orders (:data:`DRAW_TRIES`) before giving up."""
+    short = 0
+    for _ in range(DRAW_TRIES):
+        chosen: list[list[int]] = []
+        on_form: set[int] = set()
+        for k, (eligible, n) in enumerate(zip(cells, counts, strict=True)):
+            picked: list[int] = []
+            if not any(foes[j] for j in eligible):
+                picked = rng.sample(eligible, n)  # the plain draw, when no enemy is near
+                if any(foes[j] & on_form for j in picked):
+                    picked = []
+            if not picked and n:
+                for j in rng.sample(eligible, len(eligible)):
+                    if len(picked) == n:
+                        break
+                    if not foes[j] & on_form:
+                        picked.append(j)
+                        on_form.add(j)
+            on_form.update(picked)
+            if len(picked) < n:
+                short = k
+                break
+            chosen.append(picked)
+        else:
+            return chosen
+    raise InfeasibleForm(
+        f"cell {short} cannot be filled without two enemies on one form "
+        f"(tried {DRAW_TRIES} random orders)",
+        short,
     )

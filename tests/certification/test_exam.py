@@ -22,17 +22,18 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "KHOA-BI-MAT"
 
 
-def add_bank(version: Any, per_cell: int = 4) -> list[Any]:
-    """``per_cell`` operational items for every competence x level of ``version``, of
-    four kinds (so the guessing parameter differs) and varied discrimination."""
-    from hocvu.content.models import Item, ItemStatus
+def add_bank(version: Any, per_cell: int = 4, start: int = 0) -> list[Any]:
+    """``per_cell`` operational secure exam items for every competence x level of
+    ``version``, of four kinds (so the guessing parameter differs) and varied
+    discrimination."""
+    from hocvu.content.models import Item, ItemPool, ItemStatus
     from hocvu.content.services import provisional_parameters
 
     items = []
     serial = 0
     for comp in version.competences.order_by("code"):
         for level in (1, 2, 3, 4):
-            for n in range(per_cell):
+            for n in range(start, start + per_cell):
                 serial += 1
                 kind = ("single", "true_false", "numeric", "short_text")[n % 4]
                 options = ["Một", "Hai", "Ba", "Bốn"] if kind == "single" else []
@@ -50,6 +51,7 @@ def add_bank(version: Any, per_cell: int = 4) -> list[Any]:
                         level=level,
                         kind=kind,
                         status=ItemStatus.OPERATIONAL,
+                        pool=ItemPool.EXAM,
                         stem=f"Câu hỏi thi {comp.code} mức {level} số {n}?",
                         options=options,
                         answer=key,
@@ -169,6 +171,107 @@ def test_a_new_attempt_avoids_questions_seen_before(exam_world: Any) -> None:
     second = exam.start_exam(exam_world.learner, exam_world.achievement, now=t0 + timedelta(days=8))
     # Every cell holds 4 items and asks for at most 2: nothing needs to repeat.
     assert not set(first.state["items"]) & set(second.state["items"])
+
+
+@pytest.mark.django_db
+def test_a_form_never_repeats_a_seen_item_and_a_spent_pool_is_unavailable(
+    exam_world: Any,
+) -> None:
+    """commune_council asks 2 questions of 1.1 at level 2 and of 4.2 at level 2, whose
+    cells hold 4 items: two forms use them all, and a third start is refused with a
+    clear reason before any attempt is counted, instead of repeating an item."""
+    from hocvu.certification import exam
+
+    learner, achievement = exam_world.learner, exam_world.achievement
+    t0 = timezone.now() - timedelta(days=60)
+    seen: set[str] = set()
+    for k in range(2):
+        attempt = exam.start_exam(learner, achievement, now=t0 + timedelta(days=8 * k))
+        assert not seen & set(attempt.state["items"])
+        seen |= set(attempt.state["items"])
+        exam.finish_exam(attempt, now=t0 + timedelta(days=8 * k, minutes=20))
+    with pytest.raises(exam.ExamUnavailable, match="not seen"):
+        exam.start_exam(learner, achievement, now=t0 + timedelta(days=20))
+    assert exam.exam_attempts(learner, achievement.pk).count() == 2
+
+
+@pytest.mark.django_db
+def test_an_item_answered_anywhere_is_never_on_the_form(exam_world: Any) -> None:
+    """An item the candidate answered in practice (say, before an author moved it to the
+    exam pool) counts as seen."""
+    import uuid
+
+    from hocvu.assessment.models import Response
+    from hocvu.certification import exam
+    from hocvu.content.models import Item
+
+    role = exam_world.achievement.role_profile
+    pool = exam.pool_for(role)
+    moved = Item.objects.get(code=pool[("4.2", 2)][0].code)
+    Response.objects.create(
+        attempt=exam_world.attempt,
+        item=moved,
+        answer_id=uuid.uuid4(),
+        answer={"choice": 0},
+        score=1,
+        position=99,
+        answered_at=timezone.now(),
+    )
+    assert moved.code in exam.seen_items(exam_world.learner)
+    for seed in range(20):
+        attempt = exam.start_exam(exam_world.learner, exam_world.achievement, seed=seed)
+        assert moved.code not in attempt.state["items"]
+        attempt.delete()
+
+
+@pytest.mark.django_db
+def test_the_exam_uses_the_secure_pool_only(exam_world: Any) -> None:
+    """With no secure exam items the exam is unavailable (never a learning item, never an
+    error page); with them, no form holds a learning item."""
+    from hocvu.certification import exam
+    from hocvu.content.models import Item, ItemPool
+
+    learning = set(Item.objects.filter(pool=ItemPool.LEARNING).values_list("code", flat=True))
+    assert learning  # the world's practice items
+    attempt = exam.start_exam(exam_world.learner, exam_world.achievement)
+    assert not learning & set(attempt.state["items"])
+    assert all(code.startswith("X-") for code in attempt.state["items"])
+    attempt.delete()
+
+    Item.objects.filter(pool=ItemPool.EXAM).update(pool=ItemPool.LEARNING)
+    with pytest.raises(exam.ExamUnavailable, match="too few secure exam items"):
+        exam.start_exam(exam_world.learner, exam_world.achievement)
+    client = client_for(exam_world.learner)
+    page = start_on_page(client)
+    assert page.status_code < 500
+    assert not exam.exam_attempts(exam_world.learner, exam_world.achievement.pk).exists()
+
+
+@pytest.mark.django_db
+def test_enemies_never_share_a_form(exam_world: Any) -> None:
+    """Linked items and items of one topic never meet on a form; when the links leave a
+    cell short, the exam is unavailable."""
+    from hocvu.certification import exam
+    from hocvu.content.models import Item
+
+    role = exam_world.achievement.role_profile
+    cell = [i.code for i in exam.pool_for(role)[("1.1", 2)]]  # asks for 2 of these 4
+    first, second, third, fourth = (Item.objects.get(code=c) for c in cell)
+    first.enemies.add(second)  # symmetric: second knows first too
+    Item.objects.filter(code__in=[third.code, fourth.code]).update(topic="Mật khẩu mạnh")
+    pool = exam.pool_for(role)
+    foes = {i.code: i.enemies for i in pool[("1.1", 2)]}
+    assert foes[second.code] == {first.code} and foes[third.code] == {fourth.code}
+    cells = exam.blueprint(role)
+    for seed in range(60):
+        codes = set(exam.assemble(cells, pool, seed).codes)
+        assert not {first.code, second.code} <= codes
+        assert not {third.code, fourth.code} <= codes
+    # Every item an enemy of every other: no two of the cell can share a form.
+    for item in (first, second):
+        item.enemies.add(third, fourth)
+    with pytest.raises(exam.ExamUnavailable, match=r"1\.1 at level 2"):
+        exam.assemble(cells, exam.pool_for(role), 1)
 
 
 def shipped_blueprint_and_pool(role_code: str) -> tuple[Any, Any]:
@@ -359,6 +462,8 @@ def test_attempt_limit_and_waiting_period(exam_world: Any) -> None:
     from hocvu.certification import exam
 
     learner, achievement = exam_world.learner, exam_world.achievement
+    # Four attempts that never repeat an item need more than 4 items in a cell of 2.
+    add_bank(exam_world.module.program.framework_version, per_cell=4, start=4)
     t0 = timezone.now() - timedelta(days=30)
 
     def take(at: Any) -> Any:

@@ -15,6 +15,7 @@ from hocvu.psychometrics import irt
 from hocvu.psychometrics.assembly import (
     AssembledForm,
     FormTarget,
+    InfeasibleForm,
     assemble_form,
     deviation,
     form_target,
@@ -288,6 +289,58 @@ def test_blueprint_exclusions_and_balance() -> None:
     again = assemble_form(a, b, c, cell, pool.counts, 3, exclude=seen, target=target)
     assert again.items.tolist() == forms[3].items.tolist()
     assert len({tuple(sorted(f.items.tolist())) for f in forms}) > 150
+
+
+def test_without_reuse_a_seen_item_is_never_drawn() -> None:
+    rng = random.Random(5)
+    pool = provisional_pool(rng)
+    a, b, c, cell = pool.arrays()
+    cells = np.asarray(cell)
+    seen = np.zeros(len(a), dtype=bool)
+    # Leave every cell exactly as many unseen items as it asks for, where it can.
+    for k, n in enumerate(pool.counts):
+        members = np.flatnonzero(cells == k)
+        seen[members[n:]] = True
+    for seed in range(50):
+        form = assemble_form(a, b, c, cell, pool.counts, seed, exclude=seen, reuse=False)
+        assert not seen[form.items].any() and form.reused.size == 0
+    # One more seen item in a cell that asks for one: no form, and the cell is named.
+    k = next(k for k, n in enumerate(pool.counts) if n >= 1)
+    seen[np.flatnonzero(cells == k)] = True
+    with pytest.raises(InfeasibleForm, match=f"cell {k} has 0 unseen") as caught:
+        assemble_form(a, b, c, cell, pool.counts, 1, exclude=seen, reuse=False)
+    assert caught.value.cell == k
+
+
+def test_enemies_never_share_a_form() -> None:
+    rng = random.Random(11)
+    pool = provisional_pool(rng)
+    a, b, c, cell = pool.arrays()
+    cells = np.asarray(cell)
+    n_items = len(a)
+    # Pair every item with a random other one: a dense enemy graph, across cells too.
+    pairs = [(j, rng.randrange(n_items)) for j in range(n_items)]
+    target = form_target(a, b, c, cell, pool.counts)
+    for seed in range(100):
+        form = assemble_form(a, b, c, cell, pool.counts, seed, enemies=pairs, target=target)
+        on_form = set(form.items.tolist())
+        assert not any(x in on_form and y in on_form and x != y for x, y in pairs)
+        assert Counter(cells[form.items].tolist()) == dict(enumerate(pool.counts))
+
+
+def test_enemies_that_leave_a_cell_short_raise_infeasible() -> None:
+    # Two cells of two items each, one item from each; every item is an enemy of both
+    # items of the other cell: no form exists.
+    args = {"a": [1.0] * 4, "b": [0.0] * 4, "c": [0.0] * 4, "cell": [0, 0, 1, 1]}
+    pairs = [(0, 2), (0, 3), (1, 2), (1, 3)]
+    with pytest.raises(InfeasibleForm, match="enemies"):
+        assemble_form(**args, counts=[1, 1], seed=3, enemies=pairs)  # type: ignore[arg-type]
+    # One pair fewer: a form exists, and it is always the one allowed.
+    for seed in range(20):
+        form = assemble_form(**args, counts=[1, 1], seed=seed, enemies=pairs[:3])  # type: ignore[arg-type]
+        assert sorted(form.items.tolist()) == [1, 3]
+    with pytest.raises(ValueError, match="pairs of indices"):
+        assemble_form(**args, counts=[1, 1], seed=3, enemies=[(0, 9)])  # type: ignore[arg-type]
 
 
 def test_swaps_bring_random_draws_within_tolerance() -> None:
