@@ -152,6 +152,13 @@ def email_from_url(url: str) -> dict[str, object]:
 
 HOCVU_EMAIL_URL = env("HOCVU_EMAIL_URL")
 HOCVU_EMAIL_CONFIGURED = bool(HOCVU_EMAIL_URL or env("EMAIL_HOST"))
+# Unconfigured: the console in DEBUG (the mail is printed), SMTP to localhost otherwise, and
+# pages that would send a mail (password reset) say that e-mail is not set up.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if HOCVU_EMAIL_CONFIGURED or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend"
+)
 if HOCVU_EMAIL_URL:
     globals().update(email_from_url(HOCVU_EMAIL_URL))
 else:
@@ -163,6 +170,9 @@ else:
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "hocvu <no-reply@hocvu.local>")
+SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Password reset requests per client address per hour (each may send a mail).
+HOCVU_PASSWORD_RESET_RATE_LIMIT = int(env("HOCVU_PASSWORD_RESET_RATE_LIMIT", "5"))
 HOCVU_SMS_URL = env("HOCVU_SMS_URL").rstrip("/")
 HOCVU_SMS_TOKEN = env("HOCVU_SMS_TOKEN")
 HOCVU_ZALO_URL = env("HOCVU_ZALO_URL").rstrip("/")

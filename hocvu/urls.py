@@ -41,6 +41,7 @@ urlpatterns = [
     path("manage/roster/", include("hocvu.roster.urls")),
     path("content/media/<str:name>", content_views.media, name="content-media"),
     path("", include("hocvu.identity.oidc_urls")),  # national e-ID login, logout
+    path("", include("hocvu.identity.password_reset")),  # before Django's, same names
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
