@@ -7,15 +7,35 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, TextStyle
+from fpdf.html import HTML2FPDF
 
 from hocvu.content.models import LessonKind, Module
 from hocvu.content.rendering import render_markdown
 
 FONTS = Path(__file__).resolve().parent.parent / "web" / "fonts"
 
+# Vietnamese stacks marks above letters (ễ, ẩ, Ở): body lines at 1.5 times the font size
+# keep them clear of the line above. A lesson's own headings stay below its title (14 pt).
+LINE_HEIGHT = 1.5
+BODY_PT = 10.5
+LESSON_TITLE_PT = 14
+_NAVY = "#1f3a5f"
+HEADING_STYLES = {
+    "h1": TextStyle(font_style="B", font_size_pt=13, color=_NAVY, t_margin=4, b_margin=1),
+    "h2": TextStyle(font_style="B", font_size_pt=12.5, color=_NAVY, t_margin=4, b_margin=1),
+    "h3": TextStyle(font_style="B", font_size_pt=11.5, color=_NAVY, t_margin=3, b_margin=1),
+    "h4": TextStyle(font_style="B", font_size_pt=BODY_PT, color=_NAVY, t_margin=3, b_margin=1),
+}
+
+
+class _HandoutHTML(HTML2FPDF):
+    TABLE_LINE_HEIGHT = LINE_HEIGHT
+
 
 class _Handout(FPDF):
+    HTML2FPDF_CLASS = _HandoutHTML
+
     def __init__(self, title: str) -> None:
         super().__init__(format="A4")
         self.title_text = title
@@ -46,7 +66,12 @@ def _html_for_pdf(html: str) -> str:
         html,
         flags=re.S,
     )
-    return html
+    # fpdf2 sets lines at the font size unless told: give every text block room.
+    return re.sub(
+        r"<(p|ul|ol|blockquote)(\s[^>]*)?>",
+        lambda m: f'<{m.group(1)}{m.group(2) or ""} line-height="{LINE_HEIGHT}">',
+        html,
+    )
 
 
 def module_pdf(module: Module) -> bytes:
@@ -57,7 +82,7 @@ def module_pdf(module: Module) -> bytes:
     pdf.set_lang("vi")
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 18)
-    pdf.multi_cell(0, 9, module.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 9, module.title, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 11)
     pdf.set_text_color(90)
     pdf.multi_cell(
@@ -80,15 +105,24 @@ def module_pdf(module: Module) -> bytes:
         revision = lesson.published
         assert revision is not None
         pdf.ln(4)
-        pdf.set_font("DejaVu", "B", 14)
+        pdf.set_font("DejaVu", "B", LESSON_TITLE_PT)
         pdf.multi_cell(
-            0, 7, f"Mức {lesson.level}. {revision.title}", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            0,
+            7,
+            f"Mức {lesson.level}. {revision.title}",
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
-        pdf.set_font("DejaVu", "", 10.5)
+        pdf.set_font("DejaVu", "", BODY_PT)
         pdf.write_html(
             _html_for_pdf(str(render_markdown(revision.body))),
             font_family="DejaVu",
-            tag_styles={"code": FontFace(family="DejaVu"), "pre": FontFace(family="DejaVu")},
+            tag_styles={
+                "code": FontFace(family="DejaVu"),
+                "pre": TextStyle(font_family="DejaVu", t_margin=2),
+                **HEADING_STYLES,
+            },
         )
         if lesson.kind == LessonKind.LECTURE and revision.transcript:
             pdf.ln(2)
