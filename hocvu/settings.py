@@ -392,3 +392,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("HOCVU_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# The secure exam pool is read from this directory when set (a private checkout: the exam
+# items shipped in a public repository are public), else from hocvu/content/data/exam.
+HOCVU_EXAM_POOL_DIR = env("HOCVU_EXAM_POOL_DIR")
+# After a failed mastery check, the next try of that module waits this many minutes.
+HOCVU_CHECK_COOLING_OFF_MINUTES = int(env("HOCVU_CHECK_COOLING_OFF_MINUTES", "240"))
