@@ -197,14 +197,16 @@ def certificate_pdf(credential: Credential, *, verify_url: str | None = None) ->
     line(name, 24, "B", (0, 0, 0), 2)
     if facts["birth"]:
         line(f"Ngày sinh: {facts['birth']}", 11, "", (0, 0, 0), 3)
-    line("đã hoàn thành chương trình và đạt", 12, "I", _GREY, 2)
+    # What was shown (the standard met, through the exam), not what was done: someone who
+    # tested out of every lesson has met the standard without "completing" a course.
+    line("đã đạt", 12, "I", _GREY, 2)
     line(facts["achievement"], 15, "B", _NAVY, 3)
     if facts["role"]:
         line(f"Vị trí: {facts['role']}", 12, "", (0, 0, 0), 2)
     if facts["n_aligned"]:
         line(
-            f"Đạt mức yêu cầu ở cả {facts['n_aligned']} năng lực số của vị trí"
-            + (f" – {facts['framework']}" if facts["framework"] else ""),
+            f"Qua bài thi chứng nhận, đạt mức yêu cầu ở cả {facts['n_aligned']} năng lực số"
+            " của vị trí" + (f" – {facts['framework']}" if facts["framework"] else ""),
             10,
             "",
             _GREY,

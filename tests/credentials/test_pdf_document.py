@@ -93,6 +93,9 @@ def test_the_pdf_shows_what_was_signed_not_the_current_profile(
     assert credential.document["credentialSubject"]["role"] in text
     assert credential.document["credentialSubject"]["achievement"]["name"] in text
     assert vietnamese_date(credential.issued_at) in text
+    # It says what was shown (the standard met through the exam), not "completed the course".
+    assert "hoàn thành" not in text and "đã đạt" in text
+    assert "Qua bài thi chứng nhận, đạt mức yêu cầu" in text
     # The issuing authority, and how to verify, on the face of the document.
     assert f"Cơ quan cấp: {credential.document['issuer']['name']}" in text
     assert services.credential_url(credential) in text
