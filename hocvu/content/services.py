@@ -128,6 +128,76 @@ def _cited(raw: Mapping[str, Any], where: str, registry: dict[str, LegalDocument
     return [registry[c] for c in cites]
 
 
+@dataclass(frozen=True)
+class ParsedItem:
+    """One item of a curriculum or exam file, checked, with the code it is installed as."""
+
+    code: str
+    competence: Competence
+    level: int
+    kind: str
+    stem: str
+    options: list[Any]
+    answer: Any
+    explanation: str
+    image: str
+    topic: str
+    cites: list[LegalDocument]
+    enemies: list[str]
+
+
+def _parse_item(
+    iraw: Mapping[str, Any],
+    where: str,
+    competences: Mapping[str, Competence],
+    registry: dict[str, LegalDocument],
+    counters: dict[tuple[str, int], int],
+    *,
+    prefix: str,
+) -> ParsedItem:
+    """Check one ``[[items]]`` table; its code is ``<prefix>-<competence>-<level>-nn``,
+    numbered in file order per competence and level (``counters`` holds the numbering)."""
+    comp = competences.get(str(iraw.get("competence")))
+    if comp is None:
+        raise CurriculumError(f"{where}: unknown competence {iraw.get('competence')!r}")
+    kind = iraw.get("kind")
+    if kind not in ItemKind.values:
+        raise CurriculumError(f"{where}: unknown kind {kind!r}")
+    level = iraw.get("level")
+    if level not in (1, 2, 3, 4):
+        raise CurriculumError(f"{where}: level must be 1..4")
+    if not str(iraw.get("stem", "")).strip():
+        raise CurriculumError(f"{where}: missing 'stem'")
+    options = list(iraw.get("options") or [])
+    key = _key_of(iraw, where)
+    try:
+        check_key(kind, key, len(options))
+    except ValueError as exc:
+        raise CurriculumError(f"{where}: {exc}") from exc
+    image = str(iraw.get("image", ""))
+    if image and not (MEDIA / image).is_file():
+        raise CurriculumError(f"{where}: image {image!r} not found")
+    enemies = iraw.get("enemies", [])
+    if not isinstance(enemies, list) or not all(isinstance(e, str) for e in enemies):
+        raise CurriculumError(f"{where}: 'enemies' must be a list of item codes")
+    number = counters.get((comp.code, level), 0) + 1
+    counters[(comp.code, level)] = number
+    return ParsedItem(
+        code=f"{prefix}-{comp.code}-{level}-{number:02d}",
+        competence=comp,
+        level=level,
+        kind=kind,
+        stem=str(iraw["stem"]),
+        options=options,
+        answer=key,
+        explanation=str(iraw.get("explanation", "")),
+        image=image,
+        topic=" ".join(str(iraw.get("topic", "")).split()),
+        cites=_cited(iraw, where, registry),
+        enemies=list(enemies),
+    )
+
+
 @transaction.atomic
 def install_curriculum(
     version: FrameworkVersion, *, files: list[Path] | None = None, code: str = DEFAULT_PROGRAM
@@ -213,46 +283,148 @@ def install_curriculum(
         counters: dict[tuple[str, int], int] = {}
         for i_pos, iraw in enumerate(data.get("items", [])):
             where = f"{path.name} items[{i_pos}]"
-            comp = competences.get(str(iraw.get("competence")))
-            if comp is None:
-                raise CurriculumError(f"{where}: unknown competence {iraw.get('competence')!r}")
-            kind = iraw.get("kind")
-            if kind not in ItemKind.values:
-                raise CurriculumError(f"{where}: unknown kind {kind!r}")
-            level = iraw.get("level")
-            if level not in (1, 2, 3, 4):
-                raise CurriculumError(f"{where}: level must be 1..4")
-            options = list(iraw.get("options") or [])
-            key = _key_of(iraw, where)
-            try:
-                check_key(kind, key, len(options))
-            except ValueError as exc:
-                raise CurriculumError(f"{where}: {exc}") from exc
-            image = iraw.get("image", "")
-            if image and not (MEDIA / image).is_file():
-                raise CurriculumError(f"{where}: image {image!r} not found")
-            number = counters.get((comp.code, level), 0) + 1
-            counters[(comp.code, level)] = number
-            a, b, c = provisional_parameters(level, kind, len(options))
+            parsed = _parse_item(iraw, where, competences, registry, counters, prefix="Q")
+            a, b, c = provisional_parameters(parsed.level, parsed.kind, len(parsed.options))
             item = Item.objects.create(
-                code=f"Q-{comp.code}-{level}-{number:02d}",
-                competence=comp,
-                level=level,
-                kind=kind,
+                code=parsed.code,
+                competence=parsed.competence,
+                level=parsed.level,
+                kind=parsed.kind,
                 status=ItemStatus.OPERATIONAL,
-                stem=iraw["stem"],
-                options=options,
-                answer=key,
-                explanation=iraw.get("explanation", ""),
-                image=image,
+                stem=parsed.stem,
+                options=parsed.options,
+                answer=parsed.answer,
+                explanation=parsed.explanation,
+                image=parsed.image,
                 a=a,
                 b=b,
                 c=c,
             )
-            item.cites.set(_cited(iraw, where, registry))
+            item.cites.set(parsed.cites)
             n_items += 1
     audit.record("content.install", obj=program, data={"modules": n_modules, "items": n_items})
     return LoadReport(n_modules, n_lessons, n_items)
+
+
+# --------------------------------------------------------------------------------------
+# The secure exam pool
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExamPoolReport:
+    directory: Path
+    created: int
+    updated: int
+    unchanged: int
+
+    @property
+    def items(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def exam_directory() -> Path:
+    """Where the secure exam pool is read from: ``HOCVU_EXAM_POOL_DIR`` when set (a
+    private directory: a public repository's exam items are public), else the shipped
+    :data:`EXAM`."""
+    from django.conf import settings
+
+    configured = str(getattr(settings, "HOCVU_EXAM_POOL_DIR", "") or "").strip()
+    return Path(configured) if configured else EXAM
+
+
+#: Fields an installed exam item takes from its file; status, parameters and statistics
+#: stay as recalibration and authors left them.
+_EXAM_TEXT = ("kind", "stem", "options", "answer", "explanation", "image", "topic")
+
+
+@transaction.atomic
+def install_exam_pool(
+    version: FrameworkVersion, *, directory: Path | None = None, files: list[Path] | None = None
+) -> ExamPoolReport:
+    """Load the secure exam items (``X-<competence>-<level>-nn``) of ``directory``'s
+    ``area-*.toml`` files into ``version``: all or nothing, idempotent by item code.
+
+    A new code is created operational with provisional parameters; an existing exam item
+    takes the file's text (its status, parameters and statistics are kept). Every item
+    needs a ``topic``; ``enemies`` (optional) lists codes of the pool's items that test
+    the same thing. A code held by a learning item, a missing directory, a malformed file
+    or an unknown enemy raise :class:`CurriculumError` and change nothing.
+    """
+    directory = directory or exam_directory()
+    if files is None:
+        if not directory.is_dir():
+            raise CurriculumError(f"exam pool directory {directory} does not exist")
+        files = sorted(directory.glob("area-*.toml"))
+    registry = install_documents()
+    competences = {c.code: c for c in Competence.objects.filter(version=version)}
+    parsed: list[ParsedItem] = []
+    for path in sorted(files):
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise CurriculumError(f"{path.name}: {exc}") from exc
+        counters: dict[tuple[str, int], int] = {}
+        for i_pos, iraw in enumerate(data.get("items", [])):
+            where = f"{path.name} items[{i_pos}]"
+            item = _parse_item(iraw, where, competences, registry, counters, prefix="X")
+            if not item.topic:
+                raise CurriculumError(f"{where}: a secure exam item needs its 'topic'")
+            parsed.append(item)
+    codes = [p.code for p in parsed]
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise CurriculumError(f"the same code in two files: {twice} (one file per area)")
+    existing = {i.code: i for i in Item.objects.filter(code__in=codes)}
+    learning = sorted(c for c, i in existing.items() if i.pool != ItemPool.EXAM)
+    if learning:
+        raise CurriculumError(f"codes held by learning items: {learning}")
+    known = set(codes) | set(exam_items(version).values_list("code", flat=True))
+    for item in parsed:
+        unknown = [e for e in item.enemies if e not in known or e == item.code]
+        if unknown:
+            raise CurriculumError(f"{item.code}: unknown enemies {unknown}")
+    created = updated = unchanged = 0
+    installed: dict[str, Item] = {}
+    for item in parsed:
+        values = {field: getattr(item, field) for field in _EXAM_TEXT}
+        row = existing.get(item.code)
+        if row is None:
+            a, b, c = provisional_parameters(item.level, item.kind, len(item.options))
+            row = Item.objects.create(
+                code=item.code,
+                competence=item.competence,
+                level=item.level,
+                pool=ItemPool.EXAM,
+                status=ItemStatus.OPERATIONAL,
+                a=a,
+                b=b,
+                c=c,
+                **values,
+            )
+            created += 1
+        elif any(getattr(row, f) != v for f, v in values.items()) or {
+            d.pk for d in row.cites.all()
+        } != {d.pk for d in item.cites}:
+            for field, value in values.items():
+                setattr(row, field, value)
+            row.save(update_fields=list(_EXAM_TEXT))
+            updated += 1
+        else:
+            unchanged += 1
+        row.cites.set(item.cites)
+        installed[item.code] = row
+    for item in parsed:
+        if item.enemies:
+            others = Item.objects.filter(code__in=item.enemies, pool=ItemPool.EXAM)
+            installed[item.code].enemies.add(*others)
+    if created or updated:
+        audit.record(
+            "content.install_exam_pool",
+            data={"created": created, "updated": updated, "unchanged": unchanged},
+        )
+    return ExamPoolReport(directory, created, updated, unchanged)
 
 
 def default_program() -> Program | None:

@@ -25,12 +25,14 @@ class Shipped:
 
 
 def shipped() -> Shipped:
-    """The shipped framework and curriculum, installed unless they already are (~1 s)."""
-    from hocvu.content.services import default_program, install_curriculum
+    """The shipped framework, curriculum and secure exam pool, installed unless they
+    already are (~1 s)."""
+    from hocvu.content.services import default_program, install_curriculum, install_exam_pool
     from hocvu.framework.services import install_default
 
     version = install_default()
     install_curriculum(version)
+    install_exam_pool(version)
     program = default_program()
     assert program is not None and program.framework_version_id == version.pk
     return Shipped(version=version, program=program)

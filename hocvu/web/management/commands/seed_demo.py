@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from hocvu.content.services import default_program, install_curriculum
+from hocvu.content.services import default_program, install_curriculum, install_exam_pool
 from hocvu.credentials.services import active_key
 from hocvu.credentials.setup import install_achievements
 from hocvu.framework import services as framework
@@ -139,6 +139,7 @@ class Command(BaseCommand):
     ) -> None:
         version = framework.install_default()
         report = install_curriculum(version)
+        exam_pool = install_exam_pool(version)
         program = default_program()
         assert program is not None
         achievements = install_achievements(program)
@@ -165,6 +166,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Curriculum: {report.modules} modules, {report.lessons} lessons, {report.items} items"
         )
+        self.stdout.write(f"Secure exam pool: {exam_pool.items} items ({exam_pool.directory})")
         self.stdout.write(f"Certificates: {len(achievements)} achievements, one per role profile")
         self.stdout.write(f"Units: {Unit.objects.count()}")
         if no_people:

@@ -1,0 +1,147 @@
+"""The secure exam pool: loaded apart from the curriculum, by code, all or nothing, from
+the shipped files or a private directory; never mixed with the learning pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from hocvu.content import services
+from hocvu.content.models import Item, ItemPool, ItemStatus
+
+
+def item_toml(competence: str, level: int, topic: str | None, stem: str, **extra: str) -> str:
+    lines = [
+        "[[items]]",
+        f'competence = "{competence}"',
+        f"level = {level}",
+        'kind = "single"',
+        f'stem = "{stem}"',
+        'options = ["Một", "Hai", "Ba", "Bốn"]',
+        "answer = [2]",
+        'explanation = "Vì ba."',
+    ]
+    if topic is not None:
+        lines.append(f'topic = "{topic}"')
+    lines += [f"{key} = {value}" for key, value in extra.items()]
+    return "\n".join(lines) + "\n\n"
+
+
+def write_pool(directory: Path, name: str, *tables: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text("".join(tables), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_pool(tmp_path: Path) -> Path:
+    pool = tmp_path / "exam"
+    write_pool(
+        pool,
+        "area-1.toml",
+        item_toml("1.1", 1, "tim-theo-so-hieu", "Tìm văn bản theo số hiệu thế nào?"),
+        item_toml("1.1", 1, "loc-theo-ngay", "Lọc kết quả theo ngày ban hành thế nào?"),
+        item_toml(
+            "1.1", 2, "toan-tu-tim-kiem", "Toán tử nào tìm đúng cụm từ?", enemies='["X-1.1-1-01"]'
+        ),
+    )
+    write_pool(pool, "area-4.toml", item_toml("4.2", 2, "mat-khau", "Mật khẩu nào mạnh nhất?"))
+    return pool
+
+
+@pytest.mark.django_db
+def test_the_pool_installs_by_code_as_secure_operational_items(
+    published_framework: Any, small_pool: Path
+) -> None:
+    report = services.install_exam_pool(published_framework, directory=small_pool)
+    assert (report.created, report.updated, report.unchanged) == (4, 0, 0)
+    items = {i.code: i for i in Item.objects.all()}
+    assert sorted(items) == ["X-1.1-1-01", "X-1.1-1-02", "X-1.1-2-01", "X-4.2-2-01"]
+    assert all(
+        i.pool == ItemPool.EXAM and i.status == ItemStatus.OPERATIONAL for i in items.values()
+    )
+    assert items["X-1.1-1-02"].topic == "loc-theo-ngay"
+    # The enemy named in the file is linked both ways.
+    assert list(items["X-1.1-1-01"].enemies.values_list("code", flat=True)) == ["X-1.1-2-01"]
+    # Nothing of it reaches the learning side.
+    assert not services.bank_items(published_framework).exists()
+    assert services.exam_items(published_framework).count() == 4
+
+
+@pytest.mark.django_db
+def test_installing_again_changes_nothing_and_an_edit_keeps_status_and_parameters(
+    published_framework: Any, small_pool: Path
+) -> None:
+    services.install_exam_pool(published_framework, directory=small_pool)
+    again = services.install_exam_pool(published_framework, directory=small_pool)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+    assert Item.objects.count() == 4
+    Item.objects.filter(code="X-4.2-2-01").update(status=ItemStatus.PILOT, b=1.23)
+    write_pool(small_pool, "area-4.toml", item_toml("4.2", 2, "mat-khau", "Mật khẩu nào khó đoán?"))
+    edited = services.install_exam_pool(published_framework, directory=small_pool)
+    assert (edited.created, edited.updated, edited.unchanged) == (0, 1, 3)
+    item = Item.objects.get(code="X-4.2-2-01")
+    assert item.stem == "Mật khẩu nào khó đoán?"
+    assert (item.status, item.b) == (ItemStatus.PILOT, 1.23)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (item_toml("1.1", 1, None, "Không có chủ đề?"), r"area-9\.toml items\[0\]: .*'topic'"),
+        (item_toml("9.9", 1, "x", "Năng lực lạ?"), "unknown competence '9.9'"),
+        (item_toml("1.1", 5, "x", "Mức lạ?"), "level must be 1..4"),
+        (item_toml("1.2", 3, "x", "Kẻ thù lạ?", enemies='["X-7.7-1-01"]'), "unknown enemies"),
+        (item_toml("1.2", 3, "x", "Đáp án lạ?", answer="[7]"), "area-9.toml"),
+        ("[[items]\nbroken", "area-9.toml"),
+    ],
+)
+@pytest.mark.django_db
+def test_bad_input_is_refused_whole_and_named(
+    published_framework: Any, small_pool: Path, table: str, message: str
+) -> None:
+    write_pool(small_pool, "area-9.toml", table)
+    with pytest.raises(services.CurriculumError, match=message):
+        services.install_exam_pool(published_framework, directory=small_pool)
+    assert not Item.objects.exists()  # the good files did not go in either
+
+
+@pytest.mark.django_db
+def test_a_code_held_by_a_learning_item_is_refused(
+    published_framework: Any, small_pool: Path
+) -> None:
+    comp = published_framework.competences.get(code="4.2")
+    Item.objects.create(
+        code="X-4.2-2-01",
+        competence=comp,
+        level=2,
+        kind="true_false",
+        stem="?",
+        answer=True,
+        explanation="",
+    )
+    with pytest.raises(services.CurriculumError, match="held by learning items"):
+        services.install_exam_pool(published_framework, directory=small_pool)
+    assert Item.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_private_directory_replaces_the_shipped_pool(
+    published_framework: Any, small_pool: Path, settings: Any, tmp_path: Path
+) -> None:
+    from hocvu.content.models import Program
+
+    Program.objects.create(code="p", title="P", framework_version=published_framework)
+    settings.HOCVU_EXAM_POOL_DIR = str(small_pool)
+    assert services.exam_directory() == small_pool
+    call_command("install_exam_pool")
+    assert services.exam_items(published_framework).count() == 4
+    settings.HOCVU_EXAM_POOL_DIR = str(tmp_path / "missing")
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("install_exam_pool")
+    settings.HOCVU_EXAM_POOL_DIR = ""
+    assert services.exam_directory() == services.EXAM
