@@ -7,13 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, QueryDict
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from hocvu.assessment import services
 from hocvu.content.models import Item, ItemKind
-from hocvu.content.scoring import InvalidAnswer
+from hocvu.content.scoring import InvalidAnswer, parse_number
 
 
 def _int(value: str | None, what: str) -> int:
@@ -43,7 +43,11 @@ def answer_from_form(item: Item, data: QueryDict) -> dict[str, Any]:
             ]
         }
     if kind == ItemKind.NUMERIC:
-        return {"value": (data.get("value") or "").strip()}
+        # Read here too, so a number that cannot be read gets its own message; the typed
+        # text is what is stored (and shown back), the scorer reads it the same way.
+        typed = (data.get("value") or "").strip()
+        parse_number(typed)
+        return {"value": typed}
     if kind == ItemKind.SHORT_TEXT:
         return {"text": data.get("text") or ""}
     raise InvalidAnswer("unknown question type")
@@ -84,7 +88,13 @@ def describe(item: Item, value: Any) -> str:
         return str(_("True")) if flag else str(_("False"))
     if kind == ItemKind.NUMERIC:
         number = value.get("value") if isinstance(value, dict) else value
-        return str(number)
+        if isinstance(number, str):
+            return number  # as the learner typed it
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return str(number)
+        if isinstance(number, float) and number.is_integer():
+            return str(formats.number_format(str(int(number)), use_l10n=True))
+        return str(formats.number_format(number, use_l10n=True))
     if kind == ItemKind.SHORT_TEXT:
         if isinstance(value, dict) and "accepted" in value:
             return str(value["accepted"][0])
@@ -115,6 +125,10 @@ def answer_error_text(exc: Exception) -> str:
     code = getattr(exc, "code", "invalid_answer")
     messages = {
         "invalid_answer": _("This answer does not fit the question. Choose or type an answer."),
+        "invalid_number": _(
+            "Type a number, for example 85 or 4.5 (a percent sign may follow: 85%). "
+            "Thousands may be grouped with dots or spaces: 1.234.567 or 1 234 567."
+        ),
         "bad_request": _("This answer does not fit the question. Choose or type an answer."),
         "already_answered": _("This question was already answered."),
         "not_in_attempt": _("This is not the current question."),

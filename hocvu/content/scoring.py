@@ -15,6 +15,9 @@ short_text ``{"text": "khởi động lại"}``         ``{"accepted": ["khởi 
 ========== ===================================== ===============================
 
 Every malformed answer raises :class:`InvalidAnswer` with a message a person can read.
+
+A numeric answer may also be the text a person typed (``{"value": "85%"}``); it is read by
+:func:`parse_number`, whose rule is written there.
 """
 
 from __future__ import annotations
@@ -26,7 +29,87 @@ from typing import Any
 
 
 class InvalidAnswer(ValueError):
-    """The answer does not fit the question (wrong shape, out of range)."""
+    """The answer does not fit the question (wrong shape, out of range).
+
+    ``code`` tells the page which message to show: ``invalid_number`` for a typed number
+    :func:`parse_number` cannot read, ``invalid_answer`` for everything else.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_answer") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# Spaces people (and keyboards) put between thousands: plain, no-break, thin, narrow no-break.
+_SPACES = " \u00a0\u2009\u202f"
+_SIGNS = {"+": 1, "-": -1, "\u2212": -1, "\u2013": -1}  # plus, hyphen-minus, minus, en dash
+_DIGITS = re.compile(r"[0-9]+")
+_GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:([.,\s])[0-9]{3})(?:\1[0-9]{3})*")
+
+
+def parse_number(text: str) -> float:
+    """Read a number as a Vietnamese learner types it; raise :class:`InvalidAnswer`.
+
+    The rule (Vietnamese writes ``1.234.567,5``; phones and English keyboards give ``4.5``):
+
+    - Spaces around the number are ignored; one ``+`` or ``-`` (also ``−``, ``–``) may lead.
+    - A ``%`` at the end (with or without a space) is dropped: ``85%`` is 85, since a
+      question asking for a percentage takes the percentage as its key.
+    - A comma is the decimal mark: ``4,5`` is 4.5, ``1,234`` is 1.234.
+    - Spaces and dots between groups of exactly three digits separate thousands:
+      ``1 234 567`` and ``1.234.567`` are 1234567 (so are two or more commas:
+      ``1,234,567``), ``1.500`` and ``15.000`` are 1500 and
+      15000 (as the questions themselves print numbers: "4.800 hồ sơ").
+    - Otherwise a single dot is the decimal mark: ``1.5``, ``4.25``, ``3.1416`` and
+      ``0.500`` (a leading 0 never starts a thousands group) are decimals.
+    - When both a dot and a comma appear, the last one is the decimal mark and the other
+      must separate groups of three: ``1.234,5`` and ``1,234.5`` are both 1234.5.
+    - Nothing else: no letters, no exponent (``1e3``), no second sign or decimal mark, no
+      ill-formed groups (``1.23.456``, ``12 34``), nothing infinite or too large.
+    """
+    if not isinstance(text, str):
+        raise InvalidAnswer("type a number", code="invalid_number")
+    body = text.strip(_SPACES + "\t\n")
+    for space in _SPACES[1:]:
+        body = body.replace(space, " ")
+    if body.endswith("%"):
+        body = body[:-1].rstrip()
+    sign = 1
+    if body[:1] in _SIGNS:
+        sign = _SIGNS[body[0]]
+        body = body[1:].lstrip()
+    number = _read_unsigned(body)
+    if number is None:
+        raise InvalidAnswer(f"not a number: {text[:40]!r}", code="invalid_number")
+    value = sign * number
+    if not math.isfinite(value) or abs(value) > 1e15:
+        raise InvalidAnswer("the number is too large", code="invalid_number")
+    return value
+
+
+def _read_unsigned(body: str) -> float | None:
+    """The value of digits with separators (see :func:`parse_number`), or None."""
+    if not body or body[0] not in "0123456789" or body[-1] not in "0123456789":
+        return None
+    if not all(ch in "0123456789., " for ch in body):
+        return None
+    marks = [ch for ch in body if ch in ".,"]
+    decimal = ""
+    if "," in marks and "." in marks:
+        decimal = body[max(body.rfind(","), body.rfind("."))]
+    elif marks.count(",") == 1:
+        decimal = ","
+    elif marks.count(".") == 1:
+        head, _, tail = body.partition(".")
+        grouped = len(tail) == 3 and head.strip(" ")[:1] not in ("0", "") and " " not in tail
+        decimal = "" if grouped else "."
+    whole, _, fraction = body.rpartition(decimal) if decimal else (body, "", "")
+    if decimal and not _DIGITS.fullmatch(fraction):
+        return None
+    if not _DIGITS.fullmatch(whole) and not _GROUPED.fullmatch(whole):
+        return None
+    digits = re.sub(r"[^0-9]", "", whole)
+    return float(f"{digits}.{fraction}" if fraction else digits)
 
 
 def fold(text: str) -> str:
@@ -76,10 +159,7 @@ def score(kind: str, key: Any, n_options: int, answer: Any) -> int:
     if kind == "numeric":
         value = answer.get("value")
         if isinstance(value, str):
-            try:
-                value = float(value.strip().replace(",", "."))
-            except ValueError:
-                raise InvalidAnswer("type a number") from None
+            value = parse_number(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidAnswer("type a number")
         try:

@@ -112,7 +112,15 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
         return _placement_redirect(fragment, reverse("proficiency"))
     if error and fragment:
         status = 200  # htmx swaps only successful responses; the error is in the page
-    return _placement_page(request, attempt.pk, question, attempt.n_answered, error, status)
+    typed = _typed(request) if error else {}
+    return _placement_page(
+        request, attempt.pk, question, attempt.n_answered, error, status, typed=typed
+    )
+
+
+def _typed(request: HttpRequest) -> dict[str, str]:
+    """What the learner typed into a refused answer, to put back into the field."""
+    return {k: request.POST.get(k, "")[:200] for k in ("value", "text") if k in request.POST}
 
 
 def _placement_redirect(fragment: bool, url: str) -> HttpResponse:
@@ -130,6 +138,8 @@ def _placement_page(
     n_answered: int,
     error: str = "",
     status: int = 200,
+    *,
+    typed: dict[str, str] | None = None,
 ) -> HttpResponse:
     fragment = request.headers.get("HX-Request") == "true"
     return render(
@@ -143,6 +153,7 @@ def _placement_page(
             "maximum": 60,
             "percent": min(100, round(100 * n_answered / 60)),
             "error": error,
+            "typed": typed or {},
         },
         status=status,
     )
@@ -311,10 +322,21 @@ def review_start(request: HttpRequest) -> HttpResponse:
     return render(request, "learning/review.html", {"due": items})
 
 
-def _practice_context(attempt: Attempt) -> dict[str, object]:
+def _practice_context(
+    attempt: Attempt,
+    refused: Item | None = None,
+    error: str = "",
+    typed: dict[str, str] | None = None,
+) -> dict[str, object]:
+    """The practice page; ``refused``: the question whose answer was just refused, shown
+    with ``error`` and what the learner ``typed``."""
     items = assessment.practice_items(attempt)
     answered = {r.item_id: r for r in Response.objects.filter(attempt=attempt)}
-    cards = [{"item": i, "response": answered.get(i.pk), "answer_id": uuid.uuid4()} for i in items]
+    cards = [
+        {"item": i, "response": answered.get(i.pk), "answer_id": uuid.uuid4()}
+        | ({"error": error, "typed": typed or {}} if refused and i.pk == refused.pk else {})
+        for i in items
+    ]
     return {
         "attempt": attempt,
         "cards": cards,
@@ -350,9 +372,10 @@ def practice_answer(
         record_form_answer(request, attempt.pk, item)
     except (InvalidAnswer, assessment.AnswerError) as exc:
         error, status = answer_error_text(exc), 400
+    typed = _typed(request) if error else {}
     if request.headers.get("HX-Request") != "true":
         if error:
-            context = _practice_context(attempt)
+            context = _practice_context(attempt, item, error, typed)
             context["error"] = error
             return render(request, "learning/practice.html", context, status=status)
         return redirect(reverse("practice", kwargs={"attempt_id": attempt.pk}) + f"#q-{item.uid}")
@@ -362,9 +385,14 @@ def practice_answer(
         request,
         "learning/_practice_item.html",
         {
-            "card": {"item": item, "response": response, "answer_id": uuid.uuid4()},
+            "card": {
+                "item": item,
+                "response": response,
+                "answer_id": uuid.uuid4(),
+                "error": error,
+                "typed": typed,
+            },
             "attempt": attempt,
-            "error": error,
         },
         status=status,
     )
