@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -58,16 +59,20 @@ def qr_text(pdf: bytes, workdir: Path) -> str:
     return str(codes[0].text)
 
 
-def answer_right(form: Any, item: Any) -> None:
-    """Fill the exam form of ``item`` with its key (the test knows it; the page does not)."""
+def answer_right(card: Any, item: Any) -> None:
+    """Answer the exam question ``item`` with its key (the test knows it; the page does
+    not). Fields are named ``<item uid>-<field>``; the page saves each answer as it is
+    chosen (a typed one when Enter is pressed)."""
     if item.kind in {"single", "scenario"}:
-        form.locator(f'input[name="choice"][value="{item.answer[0]}"]').check()
+        card.locator(f'input[name$="-choice"][value="{item.answer[0]}"]').check()
     elif item.kind == "true_false":
-        form.locator(f'input[name="value"][value="{"true" if item.answer else "false"}"]').check()
+        card.locator(f'input[name$="-value"][value="{"true" if item.answer else "false"}"]').check()
     elif item.kind == "numeric":
-        form.locator('input[name="value"]').fill(str(item.answer["value"]))
+        card.locator('input[name$="-value"]').fill(str(item.answer["value"]))
+        card.locator('input[name$="-value"]').press("Enter")
     elif item.kind == "short_text":
-        form.locator('input[name="text"]').fill(item.answer["accepted"][0])
+        card.locator('input[name$="-text"]').fill(item.answer["accepted"][0])
+        card.locator('input[name$="-text"]').press("Enter")
     else:  # pragma: no cover - the bank below has only these kinds
         raise AssertionError(f"no way to answer {item.kind}")
 
@@ -112,15 +117,17 @@ def test_a_passed_exam_gives_a_certificate_whose_qr_verifies_until_revoked(
     with page.expect_navigation():
         page.click("#exam-confirm button[type=submit]")
     assert "/learn/exam/" in page.url and "/start/" not in page.url
-    while page.locator("section.question form").count():
-        form = page.locator("section.question form").first
-        uid = form.locator('input[name="item"]').get_attribute("value")
-        answer_right(form, Item.objects.get(uid=uid))
-        with page.expect_navigation():
-            form.locator("button[type=submit]").click()
-    if "/result/" not in page.url:  # every question answered: submit explicitly if needed
-        with page.expect_navigation():
-            page.click("form[action$='/submit/'] button[type=submit]")
+    cards = page.locator("section.question")
+    for card in cards.all():
+        answer_right(card, Item.objects.get(uid=card.get_attribute("data-item")))
+    expect(page.locator("section.question .qstatus.saved")).to_have_count(cards.count())
+    # Review, then the confirmed submission.
+    with page.expect_navigation():
+        page.click("#exam-clock button[data-review]")
+    with page.expect_navigation():
+        page.click("main a[href$='/submit/']")
+    with page.expect_navigation():
+        page.click("#exam-submit-confirm button[name=confirm]")
     assert "/result/" in page.url, page.url
 
     # The certificate was issued; the learner downloads the PDF from the result page.

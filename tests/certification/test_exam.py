@@ -425,7 +425,7 @@ def test_unanswered_questions_count_as_incorrect_and_a_full_score_passes(exam_wo
     items = [Item.objects.get(code=c) for c in attempt.state["items"]]
     for item in items[:-1]:
         post_answer(client, attempt, item, right_answer(item))
-    submitted = client.post(reverse("exam-submit", args=[attempt.pk]))
+    submitted = client.post(reverse("exam-submit", args=[attempt.pk]), {"confirm": "yes"})
     assert submitted.status_code == 302
     attempt.refresh_from_db()
     assert attempt.result["correct"] == 4 and attempt.result["answered"] == 4

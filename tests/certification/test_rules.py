@@ -78,7 +78,7 @@ def test_a_passed_exam_and_a_profile_at_target_issue_one_certificate(
         post_answer(client, attempt, item, right_answer(item))
     at_target(learner, achievement)  # practice updates during the exam do not matter here
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        client.post(reverse("exam-submit", args=[attempt.pk]))
+        client.post(reverse("exam-submit", args=[attempt.pk]), {"confirm": "yes"})
     assert callbacks, "a pass enqueues the certificate rules"
     attempt.refresh_from_db()
     assert attempt.result["passed"] is True
