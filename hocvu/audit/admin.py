@@ -8,15 +8,55 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from hocvu.audit.labels import action_label, object_type_label
 from hocvu.audit.models import AuditEvent
 from hocvu.identity import access
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """Filter by action, named in words (the codes stay in the URL)."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = model_admin.get_queryset(request).values_list("action", flat=True).distinct()
+        return sorted(((c, action_label(c)) for c in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(action=value) if value else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs
-    list_display = ("seq", "at", "actor", "action", "object_type", "object_id")
-    list_filter = ("action",)
+    list_display = ("seq", "at", "actor", "action_name", "object_name", "object_id")
+    list_filter = (ActionFilter,)
+    fields = (
+        "seq",
+        "at",
+        "actor",
+        "action_name",
+        "action",
+        "object_name",
+        "object_id",
+        "unit_path",
+        "data",
+        "stream",
+        "prev_hash",
+        "hash",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("what happened"), ordering="action")
+    def action_name(self, event: AuditEvent) -> str:
+        return action_label(event.action)
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_name(self, event: AuditEvent) -> str:
+        return object_type_label(event.object_type)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         events = super().get_queryset(request)

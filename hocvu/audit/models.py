@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 class AuditEvent(models.Model):
     """One recorded action. Each row's hash covers its content and the previous hash."""
 
-    seq = models.BigAutoField(primary_key=True)
+    seq = models.BigAutoField(_("number"), primary_key=True)
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -22,7 +22,7 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action code"), max_length=64, db_index=True)
     object_type = models.CharField(_("object type"), max_length=64)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     unit_path = models.CharField(_("unit path"), max_length=255, blank=True)
@@ -32,8 +32,8 @@ class AuditEvent(models.Model):
     # NULL, not "": a nullable column is added in place on SQLite, where a table rebuild
     # would drop the append-only trigger.
     stream = models.CharField(_("stream"), max_length=40, null=True, blank=True)  # noqa: DJ001
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
 
     class Meta:
         verbose_name = _("audit event")
