@@ -19,7 +19,7 @@ from hocvu.assessment import services as assessment
 from hocvu.assessment.forms import answer_error_text, record_form_answer
 from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.content import services as content
-from hocvu.content.models import Item, ItemStatus, Lesson, LessonKind, Module, Program
+from hocvu.content.models import Item, ItemPool, ItemStatus, Lesson, LessonKind, Module, Program
 from hocvu.content.rendering import captions_vtt
 from hocvu.content.scoring import InvalidAnswer
 from hocvu.identity.models import User
@@ -307,6 +307,14 @@ def check_start(request: HttpRequest, module_id: int) -> HttpResponse:
         attempt = assessment.start_practice(
             learner, module, [target], size=5, kind=AttemptKind.MASTERY_CHECK
         )
+    except assessment.CheckCoolingOff as wait:
+        # Not yet: say plainly from when, and offer the module's lessons meanwhile.
+        return render(
+            request,
+            "learning/check_wait.html",
+            {"module": module, "not_before": wait.not_before},
+            status=429,
+        )
     except ValueError as exc:
         raise Http404(str(exc)) from None
     return redirect("practice", attempt_id=attempt.pk)
@@ -362,7 +370,9 @@ def practice_answer(
 ) -> HttpResponse:
     attempt = assessment.attempt_for(request.user, attempt_id)
     item = Item.objects.filter(
-        uid=item_uid, status__in=[ItemStatus.OPERATIONAL, ItemStatus.PILOT]
+        uid=item_uid,
+        status__in=[ItemStatus.OPERATIONAL, ItemStatus.PILOT],
+        pool=ItemPool.LEARNING,  # a secure exam item never gets feedback
     ).first()
     if item is None or attempt.kind not in FEEDBACK_KINDS:
         raise Http404("question not found")
@@ -381,10 +391,18 @@ def practice_answer(
         return redirect(reverse("practice", kwargs={"attempt_id": attempt.pk}) + f"#q-{item.uid}")
     attempt.refresh_from_db()
     response = Response.objects.filter(attempt=attempt, item=item).first()
+    # The counter and, after the last answer, the result come with the card (htmx swaps
+    # them out of band): the page never needs a reload.
+    scores = list(Response.objects.filter(attempt=attempt).values_list("score", flat=True))
     return render(
         request,
         "learning/_practice_item.html",
         {
+            "oob": True,
+            "n_done": len(scores),
+            "n_total": len(attempt.state.get("items", [])),
+            "correct": sum(1 for s in scores if s),
+            "is_check": attempt.kind == AttemptKind.MASTERY_CHECK,
             "card": {
                 "item": item,
                 "response": response,

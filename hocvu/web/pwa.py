@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static" / "hocvu"
 THEME_COLOR = "#b3261e"
+ZERO = uuid.UUID(int=0)
 
 #: Files whose content makes up the shell; any change to them gives a new worker version.
 SHELL_FILES = (
@@ -88,6 +90,10 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "shell": [reverse("offline"), static("hocvu/site.css"), static("hocvu/app.js")],
         "static": [f"{static_root}hocvu/", f"{static_root}vendor/"],
         "media": reverse("content-media", kwargs={"name": "x.png"}).rsplit("/", 1)[0] + "/",
+        # URLPattern of the practice answers (static route to the network, sw.js install).
+        "answers": reverse("practice-answer", kwargs={"attempt_id": ZERO, "item_uid": ZERO})
+        .replace(str(ZERO), ":attempt", 1)
+        .replace(str(ZERO), ":item", 1),
         "login": reverse("login"),
         "logout": reverse("logout"),
     }

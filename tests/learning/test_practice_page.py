@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from django.test import Client
+from django.utils import translation
 
 from hocvu.assessment.models import Response
 from hocvu.content.models import Item, ItemStatus
@@ -29,6 +30,48 @@ def post_choice(client: Client, world: World, item: Any, choice: int, **headers:
         {"item": str(item.uid), "answer_id": str(uuid.uuid4()), "choice": str(choice)},
         headers=headers,
     )
+
+
+def oob_progress(html: str) -> str | None:
+    match = re.search(
+        r'<p[^>]*id="practice-progress"[^>]*hx-swap-oob="true"[^>]*>([^<]*)</p>', html
+    )
+    return match.group(1) if match else None
+
+
+def test_each_answer_brings_the_counter_and_the_last_one_the_result(world: World) -> None:
+    client = client_for(world)
+    items = world.items
+    first = post_choice(client, world, items[0], items[0].answer[0], **HX).content.decode()
+    assert oob_progress(first) == "1/3"
+    assert 'id="practice-result"' not in first  # not finished yet
+
+    wrong = (items[1].answer[0] + 1) % 3
+    second = post_choice(client, world, items[1], wrong, **HX).content.decode()
+    assert oob_progress(second) == "2/3"
+    assert 'id="practice-result"' not in second
+
+    last = post_choice(client, world, items[2], items[2].answer[0], **HX).content.decode()
+    assert oob_progress(last) == "3/3"
+    result = re.search(
+        r'<div id="practice-result"[^>]*hx-swap-oob="innerHTML"[^>]*>(.*?)</div>\s*</div>',
+        last,
+        re.S,
+    )
+    assert result, last
+    with translation.override("vi"):
+        assert "Đúng 2 trên 3 câu" in result.group(1)
+        assert 'href="/learn/path/"' in result.group(1)
+    # The full page shows the same after a reload (and has the empty live region before).
+    page = client.get(f"/learn/practice/{world.attempt.pk}/").content.decode()
+    assert ">3/3<" in page
+    assert "Đúng 2 trên 3 câu" in page
+
+
+def test_a_fresh_page_has_the_places_the_answers_fill(world: World) -> None:
+    page = client_for(world).get(f"/learn/practice/{world.attempt.pk}/").content.decode()
+    assert re.search(r'id="practice-progress"[^>]*>0/3<', page)
+    assert '<div id="practice-result" aria-live="polite"></div>' in page
 
 
 def numeric_item(world: World) -> Item:

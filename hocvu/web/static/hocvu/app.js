@@ -84,14 +84,44 @@
     if (window.htmx) window.htmx.process(document.body);
   }
 
+  // The result of a finished set arrives with the last answer (out of band): bring it into
+  // view when that answer was not the last card on the page.
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.id === "practice-result" && target.firstElementChild)
+      target.scrollIntoView({ block: "nearest" });
+  });
+
   if (note) {
     sw.addEventListener("message", (event) => event.data.type === "outbox" && show(event.data));
+    // The answer did not reach the server (answers go straight to the network, see sw.js):
+    // hand it to the worker's outbox and keep the question on screen.
+    const keep = (form, card) => {
+      const body = new URLSearchParams(new FormData(form)).toString();
+      const message = { type: "queue", url: form.action, body, contentType: "application/x-www-form-urlencoded" };
+      return ask(message).then((pending) => {
+        if (pending === null) return false; // no worker: nothing can be kept
+        markQueued(card);
+        return ask({ type: "status" }).then(show);
+      });
+    };
+    document.addEventListener("htmx:sendError", (event) => {
+      const form = event.detail.elt;
+      if (form && form.matches("form[data-offline-queue]")) keep(form, event.detail.target);
+    });
     document.addEventListener("htmx:beforeSwap", (event) => {
       const xhr = event.detail.xhr;
       if (xhr.status === 400) {
         // A refused answer carries its message: show it in place of the question.
         event.detail.shouldSwap = true;
         event.detail.isError = false;
+        return;
+      }
+      const form = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if ([502, 503, 504].includes(xhr.status) && form && form.matches("form[data-offline-queue]")) {
+        event.detail.shouldSwap = false;
+        event.detail.isError = false;
+        keep(form, event.detail.target);
         return;
       }
       if (xhr.status !== 202 || !xhr.getResponseHeader("X-Hocvu-Queued")) return;

@@ -14,6 +14,18 @@ const FINAL = [400, 404, 409, 410, 422]; // the server refused the answer for go
 const ANY = { ignoreVary: true };
 
 self.addEventListener("install", (event) => {
+  // Answers go straight to the network: a worker stopped while the learner read the
+  // question (browsers stop idle workers after ~30 s) would otherwise have to start before
+  // the answer leaves. When the network fails, the page hands the answer to the outbox
+  // (app.js, message "queue"). Browsers without static routes still pass through answer().
+  if (event.addRoutes && self.URLPattern) {
+    event
+      .addRoutes({
+        condition: { urlPattern: new URLPattern({ pathname: CONFIG.answers }), requestMethod: "POST" },
+        source: "network",
+      })
+      .catch(() => {});
+  }
   event.waitUntil(
     caches
       .open(SHELL)
@@ -31,6 +43,8 @@ self.addEventListener("activate", (event) => {
           keys.filter((k) => k.startsWith("hocvu-shell-") && k !== SHELL).map((k) => caches.delete(k)),
         ),
       )
+      // A page asked for while the worker starts is fetched at the same time, not after.
+      .then(() => self.registration.navigationPreload && self.registration.navigationPreload.enable())
       .then(() => self.clients.claim())
       .then(() => flush()),
   );
@@ -69,7 +83,7 @@ async function cacheFirst(request, name) {
 // Network first; the learner's pages are kept so that they open again offline.
 async function page(request, url, event) {
   try {
-    const response = await fetch(request);
+    const response = (await event.preloadResponse) || (await fetch(request));
     if (response.ok && !response.redirected && !url.search && KEEP.test(url.pathname)) {
       const copy = response.clone();
       event.waitUntil(caches.open(PAGES).then((cache) => cache.put(url.pathname, copy)));
@@ -97,25 +111,8 @@ async function answer(request, url) {
   } catch (error) {
     // offline, or the connection dropped: keep the answer
   }
-  const [, attempt, item] = url.pathname.match(ANSWER);
-  const params = new URLSearchParams(body);
-  if (!params.has("answered_at")) params.set("answered_at", new Date().toISOString());
-  const entry = {
-    url: url.pathname,
-    body: params.toString(),
-    type: request.headers.get("Content-Type") || "application/x-www-form-urlencoded",
-    answer: params.get("answer_id") || "",
-    attempt,
-    item,
-    state: "pending",
-  };
-  try {
-    await store("readwrite", (outbox) => outbox.add(entry));
-  } catch (error) {
-    // the same answer_id is already waiting (a double tap): keep the first one
-  }
-  if (self.registration.sync) self.registration.sync.register("hocvu-answers").catch(() => {});
-  report([]);
+  const [, , item] = url.pathname.match(ANSWER);
+  await enqueue(url.pathname, body, request.headers.get("Content-Type"));
   if (request.headers.get("HX-Request") !== "true") {
     return Response.redirect(url.pathname.replace(/[^/]+\/$/, ""), 303);
   }
@@ -129,6 +126,29 @@ async function answer(request, url) {
     status: 202,
     headers: { "Content-Type": "text/html; charset=utf-8", "X-Hocvu-Queued": "1" },
   });
+}
+
+// Keep one answer (a form body posted to an answer URL) until it can be sent.
+async function enqueue(path, body, type) {
+  const [, attempt, item] = path.match(ANSWER);
+  const params = new URLSearchParams(body);
+  if (!params.has("answered_at")) params.set("answered_at", new Date().toISOString());
+  const entry = {
+    url: path,
+    body: params.toString(),
+    type: type || "application/x-www-form-urlencoded",
+    answer: params.get("answer_id") || "",
+    attempt,
+    item,
+    state: "pending",
+  };
+  try {
+    await store("readwrite", (outbox) => outbox.add(entry));
+  } catch (error) {
+    // the same answer_id is already waiting (a double tap): keep the first one
+  }
+  if (self.registration.sync) self.registration.sync.register("hocvu-answers").catch(() => {});
+  return report([]);
 }
 
 function openDb() {
@@ -226,6 +246,8 @@ self.addEventListener("message", (event) => {
   const data = event.data || {};
   const reply = (value) => event.ports[0] && event.ports[0].postMessage(value);
   if (data.type === "sync") event.waitUntil(flush(data.csrf).then(reply));
+  else if (data.type === "queue" && ANSWER.test(new URL(data.url, self.location).pathname))
+    event.waitUntil(enqueue(new URL(data.url, self.location).pathname, data.body, data.contentType).then(reply));
   else if (data.type === "status") event.waitUntil(report([]).then(reply));
   else if (data.type === "logout")
     event.waitUntil(
