@@ -29,15 +29,15 @@ Forms
 
 Scale and pass rule
     The exam mixes levels (a deputy's targets run from 1 to 3), so it is scored on the
-    TARGET-RELATIVE scale: an item's difficulty is taken relative to the lower cut of its
-    level (``b - LEVEL_CUTS[level - 1]``). A candidate exactly at the lower cut of their
-    target level in every competence sits at 0 on that scale, which is the cut
-    (:data:`CUT`), consistent with the levels the platform reports (a level is reached
-    at its lower cut). The candidate's ability is the EAP estimate with a N(CUT, 1)
-    prior (centred on the cut, so shrinkage never favours either side); PASS when it is
-    at least the cut. Questions left unanswered count as incorrect. The percent-correct
-    equivalent of the cut on a candidate's form (its expected score at the cut divided by
-    its length) is stored with the result for the record; the decision uses the ability.
+    TARGET-RELATIVE scale. Forms are assembled with an item's difficulty taken relative
+    to the lower cut of its level (``b - LEVEL_CUTS[level - 1]``). The pass decision is
+    the recorded standard's (decision 0010, :mod:`hocvu.certification.pass_mark`): each
+    item's difficulty is measured from the standard-set cut of its level (bookmark at
+    RP67: where the level's can-do statements are mastered), the candidate's ability is
+    the EAP estimate with a N(0, 1) prior centred on that pass mark, and PASS when it is
+    at least 0. Questions left unanswered count as incorrect. The standard in force when
+    the exam started applies; the score a candidate at the pass mark would expect on the
+    form is stored with the result and shown to the candidate.
 
 Time and attempts
     :data:`EXAM_MINUTES` minutes from the start; the deadline is the attempt's
@@ -66,6 +66,7 @@ from django_tasks import task
 from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.assessment.services import attempt_for
 from hocvu.audit import services as audit
+from hocvu.certification import pass_mark
 from hocvu.certification.tasks import issue_if_earned
 from hocvu.content.models import Item, ItemStatus
 from hocvu.content.services import LEVEL_CUTS
@@ -73,7 +74,6 @@ from hocvu.content.services import exam_items as secure_items
 from hocvu.framework.models import RoleProfile
 from hocvu.identity.models import User
 from hocvu.psychometrics import assembly, irt
-from hocvu.psychometrics.estimation import estimate_ability
 
 EXAM_MINUTES = 45
 MAX_ATTEMPTS_PER_YEAR = 3
@@ -513,28 +513,22 @@ def finish_exam(attempt: Attempt, *, now: datetime | None = None) -> dict[str, A
             Response.objects.filter(attempt=locked, scored=True).values_list("item__code", "score")
         )
         responses = [1 if scores.get(i.code) else 0 for i in items]
-        pool = [PoolItem(i.code, i.competence.code, i.level, i.a, i.b, i.c) for i in items]
-        estimate = estimate_ability(
-            responses,
-            [i.a for i in pool],
-            [i.relative_b for i in pool],
-            [i.c for i in pool],
-            method="eap",
-            prior_mean=CUT,
-            prior_sd=1.0,
-        )
-        cut = float(locked.state.get("cut", CUT))
-        tcc = sum(i.p_at(cut) for i in pool)
-        passed = bool(estimate.theta >= cut)
+        # The pass decision: the recorded standard in force when the exam started
+        # (decision 0010, hocvu.certification.pass_mark).
+        standard = pass_mark.standard_for(locked.started_at)
+        decision = pass_mark.decide(responses, items, standard) if items else None
+        passed = bool(decision and decision.passed)
         locked.result = {
             "passed": passed,
-            "theta": round(float(estimate.theta), 4),
-            "se": round(float(estimate.se), 4),
-            "cut": cut,
+            "theta": decision.theta if decision else 0.0,
+            "se": decision.se if decision else 0.0,
+            "cut": 0.0,
+            "standard": standard.id,
             "correct": int(sum(responses)),
             "answered": len(scores),
             "total": len(items),
-            "percent_cut": round(100 * tcc / len(items), 1) if items else 0.0,
+            "expected_at_cut": decision.expected_correct if decision else 0.0,
+            "percent_cut": decision.percent_cut if decision else 0.0,
             "timed_out": now >= locked.expires_at,
         }
         locked.status = AttemptStatus.FINISHED
