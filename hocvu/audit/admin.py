@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -80,3 +82,19 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic on
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# django-axes names its lockout column after the method ("Status"), which no catalog can
+# translate: the same admin, with the column named.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class NamedAccessAttemptAdmin(AccessAttemptAdmin):  # type: ignore[misc]  # axes is untyped
+    @admin.display(description=_("lockout status"))
+    def status(self, obj: AccessAttempt) -> str:
+        return str(super().status(obj))
+
+    @admin.display(description=_("expires at"))
+    def expiration(self, obj: AccessAttempt) -> Any:
+        return super().expiration(obj)

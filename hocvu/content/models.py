@@ -39,7 +39,9 @@ class Program(models.Model):
 class Module(models.Model):
     """Teaches the levels of one competence, one lesson (or more) per level."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="modules")
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="modules", verbose_name=_("program")
+    )
     code = models.CharField(_("code"), max_length=32)
     competence = models.ForeignKey(
         "framework.Competence",
@@ -47,7 +49,7 @@ class Module(models.Model):
         related_name="+",
         verbose_name=_("competence"),
     )
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(_("position"), default=0)
     title = models.CharField(_("title"), max_length=255)
     title_en = models.CharField(_("title in English"), max_length=255, blank=True)
     summary = models.TextField(_("summary"), blank=True)
@@ -70,9 +72,11 @@ class LessonKind(models.TextChoices):
 
 
 class Lesson(models.Model):
-    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    module = models.ForeignKey(
+        Module, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("module")
+    )
     level = models.PositiveSmallIntegerField(_("level"), choices=LevelNumber.choices)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
     kind = models.CharField(_("kind"), max_length=16, choices=LessonKind.choices)
     published = models.ForeignKey(
         "LessonRevision",

@@ -60,10 +60,15 @@ class IssuerIdentifier(models.Model):
 class Achievement(models.Model):
     """What a certificate certifies: a program level, aligned to framework competences."""
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    program = models.ForeignKey("content.Program", on_delete=models.PROTECT, related_name="+")
+    uid = models.UUIDField(_("identifier"), default=uuid.uuid4, unique=True, editable=False)
+    program = models.ForeignKey(
+        "content.Program", on_delete=models.PROTECT, related_name="+", verbose_name=_("program")
+    )
     role_profile = models.ForeignKey(
-        "framework.RoleProfile", on_delete=models.PROTECT, related_name="+"
+        "framework.RoleProfile",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("role profile"),
     )
     name = models.CharField(_("name"), max_length=255)
     name_en = models.CharField(_("name in English"), max_length=255, blank=True)

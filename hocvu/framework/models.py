@@ -61,7 +61,12 @@ class FrameworkVersion(models.Model):
     description = models.TextField(_("description"), blank=True)
     description_en = models.TextField(_("description in English"), blank=True)
     based_on = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("based on"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
@@ -152,9 +157,11 @@ class LevelDefinition(VersionedPart):
 
 
 class Area(VersionedPart):
-    version = models.ForeignKey(FrameworkVersion, on_delete=models.CASCADE, related_name="areas")
+    version = models.ForeignKey(
+        FrameworkVersion, on_delete=models.CASCADE, related_name="areas", verbose_name=_("version")
+    )
     code = models.CharField(_("code"), max_length=16)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
     title = models.CharField(_("title"), max_length=255)
     title_en = models.CharField(_("title in English"), max_length=255, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -175,13 +182,16 @@ class Area(VersionedPart):
 
 class Competence(VersionedPart):
     version = models.ForeignKey(
-        FrameworkVersion, on_delete=models.CASCADE, related_name="competences"
+        FrameworkVersion,
+        on_delete=models.CASCADE,
+        related_name="competences",
+        verbose_name=_("version"),
     )
     area = models.ForeignKey(
         Area, on_delete=models.CASCADE, related_name="competences", verbose_name=_("area")
     )
     code = models.CharField(_("code"), max_length=16)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
     title = models.CharField(_("title"), max_length=255)
     title_en = models.CharField(_("title in English"), max_length=255, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -252,10 +262,13 @@ class RoleProfile(VersionedPart):
     """The target level of every competence for one role (deputy, official, ...)."""
 
     version = models.ForeignKey(
-        FrameworkVersion, on_delete=models.CASCADE, related_name="role_profiles"
+        FrameworkVersion,
+        on_delete=models.CASCADE,
+        related_name="role_profiles",
+        verbose_name=_("version"),
     )
     code = models.SlugField(_("code"), max_length=64)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
     title = models.CharField(_("title"), max_length=255)
     title_en = models.CharField(_("title in English"), max_length=255, blank=True)
     description = models.TextField(_("description"), blank=True)

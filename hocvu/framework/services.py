@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from hocvu.audit import services as audit
 from hocvu.framework.models import (
@@ -427,6 +428,15 @@ def install_default(*, actor: Any = None) -> FrameworkVersion:
     if existing is not None:
         return existing
     return publish(create_version_from_definition(data, actor=actor), actor=actor)
+
+
+def role_title(code: str) -> str:
+    """The title of the role profile ``code`` in the page's language (the code if unknown)."""
+    pair = role_titles().get(code)
+    if pair is None:
+        return code
+    english = (get_language() or "vi").startswith("en")
+    return pair[1] if english and pair[1] else pair[0]
 
 
 def role_titles() -> dict[str, tuple[str, str]]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from hocvu.framework import services as framework
 from hocvu.identity import access
 from hocvu.identity.admin_scoping import SubtreeAdmin
 from hocvu.identity.models import RoleAssignment, User
@@ -102,13 +105,31 @@ class RoleAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]
 class PersonAdmin(SubtreeAdmin):
     """People, limited to the administrator's subtree. The ID number is never shown."""
 
-    list_display = ("full_name", "username", "unit", "position", "job_role", "is_active")
+    list_display = ("full_name", "username", "unit", "position", "role_name", "is_active")
     search_fields = ("full_name", "username")
     readonly_fields = ("date_joined",)
     inlines = [RoleAssignmentInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return access.people_for(request.user, ADMINISTER).select_related("unit")
+
+    @admin.display(description=_("role profile"), ordering="job_role")
+    def role_name(self, person: User) -> str:
+        """The role profile's title in the page's language, never its code."""
+        return framework.role_title(person.job_role) if person.job_role else "—"
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "job_role":
+            # Chosen by title from the published framework's roles (the code is stored).
+            return forms.ChoiceField(
+                label=capfirst(db_field.verbose_name),
+                required=False,
+                choices=[
+                    ("", "—"),
+                    *((c, framework.role_title(c)) for c in framework.role_titles()),
+                ],
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if access.is_national(request.user):

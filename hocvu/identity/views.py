@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from hocvu.framework import services as framework
@@ -47,7 +48,11 @@ class PersonForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("unit"), queryset=Unit.objects.none())
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        for each in self.fields.values():
+            # Labels as headings of their fields ("Họ và tên"), not "họ và tên:".
+            each.label = capfirst(each.label)
         field = self.fields["unit"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = access.units_for(user, "person.manage").order_by("path")

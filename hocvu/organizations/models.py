@@ -37,8 +37,8 @@ class Unit(models.Model):
         related_name="children",
         verbose_name=_("parent unit"),
     )
-    path = models.CharField(max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(editable=False)
+    path = models.CharField(_("tree path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False)
     code = models.CharField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=255)
     name_en = models.CharField(_("name in English"), max_length=255, blank=True)

@@ -23,14 +23,9 @@ def loc(obj: Any, field: str) -> Any:
 @register.filter
 def role_title(code: str) -> str:
     """The title of the role profile ``code`` in the current framework, in the page's language."""
-    from hocvu.framework.services import role_titles
+    from hocvu.framework.services import role_title as title
 
-    titles = role_titles()
-    english = (get_language() or "vi").startswith("en")
-    pair = titles.get(code)
-    if pair is None:
-        return code
-    return pair[1] if english and pair[1] else pair[0]
+    return title(code)
 
 
 @register.filter(name="markdown")
