@@ -149,7 +149,7 @@
       }
       drop(op.id);
       if (response.ok) {
-        answered.add(op.item);
+        if (op.kind === "answer") answered.add(op.item);
         if (typeof body.remaining === "number") setRemaining(body.remaining);
       } else {
         failed.set(op.item, body.detail || String(response.status));
@@ -173,6 +173,7 @@
     const card = document.getElementById("q-" + item);
     const line = card && $(".qstatus", card);
     if (!line) return;
+    if (line.classList.contains(state) && state !== "error") return; // nothing new to say
     line.className = "qstatus " + state;
     line.setAttribute("role", state === "error" ? "alert" : "status");
     line.textContent =
@@ -189,6 +190,7 @@
         else if (waiting.has(item))
           status(item, navigator.onLine && !stopped ? "saving" : "queued");
         else if (answered.has(item)) status(item, "saved");
+        else status(item, "open");
       });
       const mine = new Set(answered);
       ops.forEach((o) => o.kind === "answer" && mine.add(o.item));
