@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from hocvu.framework import services as framework
 from hocvu.identity import access
 from hocvu.identity.models import User
+from hocvu.web.next_step import next_step
 
 
 @never_cache
@@ -34,4 +35,6 @@ def home(request: HttpRequest) -> HttpResponse:
         assert isinstance(user, User)
         context["profile"] = version.role_profiles.filter(code=user.job_role).first()
         context["managed_units"] = access.units_for(user, "unit.view").order_by("path")[:1]
+    if user.is_authenticated:
+        context["next_step"] = next_step(user)
     return render(request, "web/home.html", context)

@@ -76,7 +76,7 @@ def test_english_choice_survives_logging_in(page: Page, site: str, shoot: Shoot)
 
     expect(page).to_have_url(f"{site}/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("nav.main a[href='/units/']")).to_have_text("Units")
+    expect(page.locator("nav.main a[href='/learn/']")).to_have_text("Learn")
     # Unit names have no English form here, so the Vietnamese one is shown.
     expect(page.locator("main")).to_contain_text("Đặng Thị Mai")
     expect(page.locator("main")).to_contain_text("HĐND xã A")

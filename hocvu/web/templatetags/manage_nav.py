@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from hocvu.identity.access import can
+from hocvu.web.next_step import Menu, menu_for
 
 register = template.Library()
 
@@ -18,3 +19,9 @@ def manage_links(user: Any) -> dict[str, bool]:
     if not getattr(user, "is_authenticated", False):
         return {"dashboards": False, "roster": False}
     return {"dashboards": can(user, "unit.view", None), "roster": can(user, "person.manage", None)}
+
+
+@register.simple_tag
+def main_menu(user: Any) -> Menu:
+    """The main menu's entries ``user`` can use (``hocvu.web.next_step.menu_for``)."""
+    return menu_for(user)
