@@ -16,16 +16,24 @@ and, before the exam, the same on the role's average form.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hocvu.content.standards import Standard, in_force
 from hocvu.psychometrics import irt
 from hocvu.psychometrics.estimation import estimate_ability
 
-__all__ = ["PassDecision", "Scored", "decide", "expected_at_cut", "standard_for"]
+__all__ = [
+    "PassDecision",
+    "Scored",
+    "TypicalPassMark",
+    "decide",
+    "expected_at_cut",
+    "standard_for",
+    "typical",
+]
 
 
 class Scored(Protocol):
@@ -118,4 +126,38 @@ def decide(responses: Sequence[int], items: Sequence[Scored], standard: Standard
         expected_correct=round(expected, 2),
         percent_cut=round(100.0 * expected / len(items), 1),
         standard=standard.id,
+    )
+
+
+@dataclass(frozen=True)
+class TypicalPassMark:
+    """The pass mark of a role's exam in plain numbers, before a form exists."""
+
+    correct: int  # about this many correct answers
+    total: int
+    percent: float
+    standard: str
+    decided: date
+
+
+def typical(
+    cells: Sequence[Any], pool: Mapping[tuple[str, int], Sequence[Scored]]
+) -> TypicalPassMark:
+    """What the pass mark means on the role's average form: for each blueprint cell, the
+    mean expected score at the pass mark over the cell's items, times the cell's count."""
+    standard = in_force()
+    expected = 0.0
+    total = 0
+    for cell in cells:
+        members = list(pool.get((cell.competence, cell.level), []))
+        if not members:
+            continue
+        expected += cell.count * expected_at_cut(members, standard) / len(members)
+        total += cell.count
+    return TypicalPassMark(
+        correct=round(expected),
+        total=total,
+        percent=round(100.0 * expected / total, 0) if total else 0.0,
+        standard=standard.id,
+        decided=standard.decided,
     )

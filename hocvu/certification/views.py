@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 
 from hocvu.assessment.forms import answer_error_text, answer_from_form
 from hocvu.assessment.models import Response
-from hocvu.certification import answers, eligibility, exam, rules
+from hocvu.certification import answers, eligibility, exam, pass_mark, rules
 from hocvu.content import services as content
 from hocvu.content.models import ItemKind
 from hocvu.content.scoring import InvalidAnswer
@@ -72,12 +72,20 @@ def _home_context(learner: User, achievement: Achievement) -> dict[str, Any]:
         "gaps": missing,
         "blocked_by_gaps": blocked and status.active is None,
         "length": sum(c.count for c in exam.blueprint(achievement.role_profile)),
+        "pass_mark": _typical_pass_mark(achievement),
         "minutes": exam.EXAM_MINUTES,
         "max_attempts": exam.MAX_ATTEMPTS_PER_YEAR,
         "waiting_days": exam.WAITING_PERIOD.days,
         "left_after": max(0, status.left - 1),
         "credential": rules.latest_credential(learner, achievement),
     }
+
+
+def _typical_pass_mark(achievement: Achievement) -> pass_mark.TypicalPassMark | None:
+    """The pass mark on the role's average form, in numbers (decision 0010)."""
+    role = achievement.role_profile
+    cells = exam.blueprint(role)
+    return pass_mark.typical(cells, exam.pool_for(role)) if cells else None
 
 
 def _achievement(learner: User) -> Achievement | None:

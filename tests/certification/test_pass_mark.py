@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -98,3 +100,54 @@ def test_bad_input_is_refused() -> None:
         pass_mark.decide([], [], std)
     with pytest.raises(ValueError):
         pass_mark.decide([2] + [0] * 29, FORM, std)
+
+
+# -- in plain words, on the pages -----------------------------------------------------------
+
+from tests.certification.test_exam import (  # noqa: E402
+    _exam_open_below_target,  # noqa: F401  (autouse fixture)
+    client_for,
+    exam_world,  # noqa: F401  (fixture)
+    post_answer,
+    right_answer,
+    start_on_page,
+)
+
+
+@pytest.mark.django_db
+def test_the_exam_home_says_when_a_candidate_passes(exam_world: Any) -> None:  # noqa: F811
+    from django.urls import reverse
+    from django.utils import translation
+
+    with translation.override("vi"):
+        page = client_for(exam_world.learner).get(reverse("exam-home")).content.decode()
+    assert 'id="pass-mark"' in page
+    assert "Bạn đạt khi" in page
+    # On the 5-question blueprint of this world: about 4 of 5 (the standard, not 52 %).
+    match = re.search(r"khoảng (\d+) trên (\d+) câu đúng \((\d+)%\)", page)
+    assert match, page
+    n, total, percent = (int(x) for x in match.groups())
+    assert total == 5 and 65 <= percent <= 85 and n == round(total * percent / 100)
+    assert "bookmark" in page
+
+
+@pytest.mark.django_db
+def test_the_result_names_the_pass_mark_of_the_form_and_the_standard(exam_world: Any) -> None:  # noqa: F811
+    from django.urls import reverse
+
+    from hocvu.assessment.models import Attempt
+    from hocvu.certification import exam
+    from hocvu.content.models import Item
+
+    client = client_for(exam_world.learner)
+    start_on_page(client)
+    attempt = exam.exam_attempts(exam_world.learner, exam_world.achievement.pk).get()
+    items = [Item.objects.get(code=c) for c in attempt.state["items"]]
+    for item in items:
+        post_answer(client, attempt, item, right_answer(item))
+    result = exam.finish_exam(Attempt.objects.get(pk=attempt.pk))
+    assert result["passed"] is True and result["standard"] == in_force().id
+    assert 0 < result["expected_at_cut"] < result["total"]
+    page = client.get(reverse("exam-result", args=[attempt.pk])).content.decode()
+    assert 'id="pass-mark"' in page
+    assert f"{result['total']}" in page and f"{round(result['expected_at_cut'])}" in page
