@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import STYLED_HEADER_BACKGROUND, VIEWPORTS
 from tests.browser.test_csp import LISTEN
@@ -32,9 +33,9 @@ pytestmark = pytest.mark.browser
 T = TypeVar("T")
 
 
-def choose(card: Locator, item: Any, right: bool) -> None:
+def choose(card: Locator, item: Any, right: bool, *, enter: bool = True) -> None:
     """Answer ``item`` on its card, right or wrong, as a candidate does (a typed answer is
-    ended with Enter); the page saves it as it is chosen."""
+    ended with Enter, unless ``enter`` is false); the page saves it as it is chosen."""
     if item.kind in {"single", "scenario"}:
         choice = item.answer[0] if right else (item.answer[0] + 1) % len(item.options)
         card.locator(f'input[name$="-choice"][value="{choice}"]').check()
@@ -45,7 +46,8 @@ def choose(card: Locator, item: Any, right: bool) -> None:
         field = card.locator('input[name$="-value"], input[name$="-text"]')
         typed = item.answer["value"] if item.kind == "numeric" else item.answer["accepted"][0]
         field.fill(str(typed) if right else "12345")
-        field.press("Enter")
+        if enter:
+            field.press("Enter")
     else:  # pragma: no cover - the bank has only these kinds
         raise AssertionError(f"no way to answer {item.kind}")
 
@@ -74,17 +76,9 @@ def eventually(check: Callable[[], bool], page: Page, what: str, timeout: float 
         page.wait_for_timeout(100)
 
 
-@pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_the_exam_page_loses_nothing(
-    page: Page,
-    site: str,
-    world: World,
-    login: Callable[[str], None],
-    screenshot_dir: Path,
-    size: str,
-) -> None:
-    from hocvu.assessment.models import Attempt, Response
-    from hocvu.content.models import Item
+def ready_for_the_exam(world: World) -> Any:
+    """A full secure bank, the program's achievements, and the learner at every target of
+    their role (so the exam may start); returns the learner's achievement."""
     from hocvu.credentials.setup import install_achievements
     from tests.browser.test_certificate import at_target
     from tests.certification.test_exam import add_bank
@@ -96,6 +90,22 @@ def test_the_exam_page_loses_nothing(
         if a.role_profile.code == world.learner.job_role
     )
     at_target(world.learner, achievement)
+    return achievement
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_the_exam_page_loses_nothing(
+    page: Page,
+    site: str,
+    world: World,
+    login: Callable[[str], None],
+    screenshot_dir: Path,
+    size: str,
+) -> None:
+    from hocvu.assessment.models import Attempt, Response
+    from hocvu.content.models import Item
+
+    ready_for_the_exam(world)
     viewport = VIEWPORTS[size]
     page.set_viewport_size(viewport)
     # Every page of the exam runs under the Content-Security-Policy: none may break it.
@@ -247,3 +257,111 @@ def test_the_exam_page_loses_nothing(
     read(attempt.refresh_from_db, page)
     assert attempt.status == "finished"
     assert attempt.result["answered"] == 3 and attempt.result["correct"] == 2
+
+
+def test_when_time_runs_out_a_late_answer_is_refused_and_the_result_shown(
+    page: Page, site: str, world: World, login: Callable[[str], None]
+) -> None:
+    """The page's clock reaches zero while an answer waits offline; back online, the server
+    refuses it (its clock decides), closes the exam and the page shows the result."""
+    from django.utils import timezone
+
+    from hocvu.assessment.models import Attempt, Response
+    from hocvu.certification import exam
+    from hocvu.content.models import Item
+
+    achievement = ready_for_the_exam(world)
+    login(world.learner.username)
+    attempt = exam.start_exam(world.learner, achievement)
+    items = [Item.objects.get(code=c) for c in attempt.state["items"]]
+    Attempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() + timedelta(seconds=8))
+    page.goto(f"{site}/learn/exam/{attempt.pk}/")
+    choose(page.locator(f"#q-{items[0].uid}"), items[0], right=True)
+    expect(page.locator(f"#q-{items[0].uid} .qstatus.saved")).to_be_visible()
+    page.context.set_offline(True)
+    choose(page.locator(f"#q-{items[1].uid}"), items[1], right=True)
+    expect(page.locator(f"#q-{items[1].uid} .qstatus.queued")).to_be_visible()
+    expect(page.locator("#exam-remaining")).to_have_text("00:00", timeout=15_000)
+    expect(page.locator("#exam-note")).to_contain_text("hết giờ")
+    # The page shows whole seconds left, rounded down: wait until the server's deadline too.
+    deadline = read(lambda: Attempt.objects.get(pk=attempt.pk).expires_at, page)
+    while timezone.now() <= deadline:
+        page.wait_for_timeout(100)
+    page.context.set_offline(False)
+    page.wait_for_url(re.compile(r"/result/$"), timeout=15_000)
+    expect(page.locator("main")).to_contain_text("hết giờ")
+    assert page.evaluate(f"localStorage.getItem('hocvu-exam:{attempt.pk}')") is None
+    read(attempt.refresh_from_db, page)
+    assert attempt.status == "finished" and attempt.result["timed_out"] is True
+    assert attempt.result["answered"] == 1
+    assert read(Response.objects.filter(attempt=attempt).count, page) == 1
+
+
+def test_without_javascript_the_plain_form_does_it_all(
+    browser: Browser,
+    browser_context_args: dict[str, Any],
+    site: str,
+    world: World,
+    screenshot_dir: Path,
+) -> None:
+    """No script: each question has its save button, any button saves every answer on the
+    page, flags are buttons, and the review and the confirmation are plain pages."""
+    from hocvu.assessment.models import Attempt, Response
+    from hocvu.certification import exam
+    from hocvu.content.models import Item
+    from tests.conftest import PASSWORD
+
+    achievement = ready_for_the_exam(world)
+    attempt = exam.start_exam(world.learner, achievement)
+    items = [Item.objects.get(code=c) for c in attempt.state["items"]]
+    context = browser.new_context(
+        **{**browser_context_args, "viewport": VIEWPORTS["phone"]}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{site}/accounts/login/")
+    page.fill("#id_username", world.learner.username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    exam_url = f"{site}/learn/exam/{attempt.pk}/"
+    page.goto(exam_url)
+
+    def card(item: Any) -> Locator:
+        return page.locator(f"#q-{item.uid}")
+
+    def stored(item: Any) -> Any:
+        return read(lambda: Response.objects.filter(attempt=attempt, item=item).first(), page)
+
+    expect(card(items[0]).locator("button[name=save]")).to_be_visible()
+    # Two answers chosen, then the flag of a third pressed: one press keeps all three.
+    choose(card(items[0]), items[0], right=False, enter=False)
+    choose(card(items[1]), items[1], right=True, enter=False)
+    with page.expect_navigation():
+        card(items[2]).locator("button.flag").click()
+    assert page.url == f"{exam_url}#q-{items[2].uid}"
+    assert stored(items[0]).score == 0 and stored(items[1]).score == 1
+    expect(card(items[2]).locator(".flag-mark")).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(screenshot_dir / "exam-nojs-phone.png"), full_page=True)
+    # Change an answer with its own save button.
+    choose(card(items[0]), items[0], right=True, enter=False)
+    with page.expect_navigation():
+        card(items[0]).locator("button[name=save]").click()
+    assert stored(items[0]).score == 1
+    # The review, the confirmation, the result.
+    with page.expect_navigation():
+        page.click("#exam-clock button[value=review]")
+    expect(page.locator("#exam-unanswered a")).to_have_count(3)
+    expect(page.locator("#exam-flagged a")).to_have_count(1)
+    with page.expect_navigation():
+        page.click("main a[href$='/submit/']")
+    expect(page.locator("#exam-submit-confirm")).to_contain_text("3 câu chưa trả lời")
+    with page.expect_navigation():
+        page.click("#exam-submit-confirm button[name=confirm]")
+    assert page.url.endswith(f"/learn/exam/{attempt.pk}/result/")
+    read(attempt.refresh_from_db, page)
+    assert attempt.status == "finished" and attempt.result["answered"] == 2
+    assert read(lambda: Attempt.objects.get(pk=attempt.pk).state["flagged"], page) == [
+        items[2].code
+    ]
+    context.close()

@@ -13,6 +13,9 @@
  * script the page is a plain form whose buttons save every answer on it. */
 (() => {
   "use strict";
+  // The result page: the exam is over, nothing of it stays on the device.
+  const script = document.currentScript;
+  if (script && script.dataset.done) localStorage.removeItem("hocvu-exam:" + script.dataset.done);
   const bar = document.getElementById("exam-clock");
   if (!bar) return;
   const $ = (selector, root) => (root || document).querySelector(selector);
@@ -40,7 +43,7 @@
     if (left === 0) {
       timeUp = true;
       say(text("timeup"));
-      if (navigator.onLine) window.location.reload();
+      if (navigator.onLine) finish();
       return;
     }
     setTimeout(tick, 1000);
@@ -72,6 +75,13 @@
   let retry = 0;
   let delay = 1000;
   let stopped = ""; // why sending stopped for good on this page (a text), if it did
+  let leaving = false; // on the way to the result page
+
+  // Time is up by the page's clock: what waits is still offered (the server decides
+  // whether it arrived in time), then the page reloads and the server shows the result.
+  function finish() {
+    flush().then(() => leaving || window.location.reload());
+  }
 
   function enqueue(op) {
     // A newer answer to the same question replaces one still waiting (not one on its way).
@@ -99,7 +109,7 @@
   }
 
   async function send() {
-    if (stopped || timeUp) return;
+    if (stopped || leaving) return;
     clearTimeout(retry);
     for (;;) {
       const op = load()[0];
@@ -143,7 +153,7 @@
       if (response.status === 409 && body.result) {
         // Submitted, or the deadline passed (the server's clock): it is over.
         save([]);
-        timeUp = true;
+        leaving = true;
         window.location.assign(body.result);
         return;
       }
@@ -321,7 +331,7 @@
   );
 
   addEventListener("online", () => {
-    if (timeUp) return window.location.reload();
+    if (timeUp) return finish();
     flush().then(() => {
       // The review and submit pages count what the server has: refresh them once sent.
       if (!form && !load().length && pendingAtLoad) window.location.reload();
