@@ -40,6 +40,11 @@ urlpatterns = [
     path("manage/", include("hocvu.campaigns.urls")),
     path("manage/roster/", include("hocvu.roster.urls")),
     path("content/media/<str:name>", content_views.media, name="content-media"),
+    path(
+        "learn/lessons/<int:lesson_id>/recording/<str:variant>",
+        content_views.lesson_media,
+        name="lesson-media",
+    ),
     path("", include("hocvu.identity.oidc_urls")),  # national e-ID login, logout
     path("", include("hocvu.identity.password_reset")),  # before Django's, same names
     path("accounts/", include("django.contrib.auth.urls")),

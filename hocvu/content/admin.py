@@ -15,15 +15,17 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hocvu.audit import services as audit
-from hocvu.content import flags, item_status, services
+from hocvu.content import flags, item_status, media, services
 from hocvu.content.admin_currency import (
     CurrencyColumn,
     LintMixin,
@@ -36,6 +38,7 @@ from hocvu.content.models import (
     ItemStatus,
     Lesson,
     LessonRevision,
+    MediaStatus,
     Module,
     ParameterSource,
     Program,
@@ -160,6 +163,17 @@ class RevisionInline(RevisionDates, AuthorInline, admin.TabularInline):  # type:
     ordering = ("-number",)
 
 
+class LessonForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in django-stubs
+    def clean_video(self) -> Any:
+        upload = self.cleaned_data.get("video")
+        if upload and getattr(upload, "size", 0) > media.max_upload_bytes():
+            raise forms.ValidationError(
+                _("The recording is larger than %(mb)d MB.")
+                % {"mb": media.max_upload_bytes() // (1024 * 1024)}
+            )
+        return upload
+
+
 @admin.register(Lesson)
 class LessonAdmin(CurrencyColumn, AuthorAdmin):
     list_display = (
@@ -183,6 +197,7 @@ class LessonAdmin(CurrencyColumn, AuthorAdmin):
         "module",
     )
     search_fields = ("module__code", "revisions__title")
+    form = LessonForm
     fields = ("module", "level", "position", "kind", "video", "published")
     inlines = [RevisionInline]
     actions = ["new_draft"]
@@ -194,13 +209,46 @@ class LessonAdmin(CurrencyColumn, AuthorAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         currency = ("cites", "reviewed_on", "review_by")
         if obj is not None:
-            return ("module_name", "level", "place", "kind", "video", "published", *currency)
+            return (
+                "module_name",
+                "level",
+                "place",
+                "kind",
+                "video",
+                "recording",
+                "published",
+                *currency,
+            )
         return ("module", "level", "position", "kind", "video", *currency)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is not None:
-            return ("module_name", "level", "place", "kind", "published")
+            return ("module_name", "level", "place", "kind", "recording", "published")
         return ()
+
+    @admin.display(description=_("recording for learners"))
+    def recording(self, obj: Lesson) -> str:
+        if obj.media_status == MediaStatus.READY and obj.media_low:
+            return _("Ready: %(length)s, %(size)s for slow networks") % {
+                "length": formats.localize(round((obj.media_seconds or 0) / 60, 1)) + " ′",
+                "size": filesizeformat(obj.media_low.size),
+            }
+        if obj.media_status == MediaStatus.FAILED:
+            return _("Could not be converted: %(why)s") % {"why": obj.media_error}
+        return str(obj.get_media_status_display())
+
+    def save_model(self, request: HttpRequest, obj: Lesson, form: Any, change: bool) -> None:
+        replaced = "video" in form.changed_data
+        if replaced:
+            # Learners keep no stale rendition; the background step makes the new one.
+            if obj.media_low:
+                obj.media_low.delete(save=False)
+            obj.media_status = MediaStatus.PROCESSING if obj.video else MediaStatus.NONE
+            obj.media_error, obj.media_kind, obj.media_seconds = "", "", None
+        super().save_model(request, obj, form, change)
+        if replaced:
+            lesson_id = obj.pk
+            transaction.on_commit(lambda: media.render_lesson_media.enqueue(lesson_id))
 
     def get_urls(self) -> list[Any]:
         return [
@@ -256,7 +304,7 @@ class LessonAdmin(CurrencyColumn, AuthorAdmin):
 class RevisionForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in django-stubs
     class Meta:
         model = LessonRevision
-        fields = ("title", "title_en", "minutes", "body", "transcript")
+        fields = ("title", "title_en", "body", "transcript")
         widgets = {
             "body": forms.Textarea(attrs={"rows": 24, "class": "hocvu-markdown"}),
             "transcript": forms.Textarea(attrs={"rows": 8}),
@@ -281,7 +329,8 @@ class LessonRevisionAdmin(RevisionDates, AuthorAdmin):
         "transcript",
         "published_on",
     )
-    readonly_fields = ("lesson_name", "number", "status", "published_on")
+    # Study time follows from the text and the recording (content.media.study_minutes).
+    readonly_fields = ("lesson_name", "number", "status", "minutes", "published_on")
     actions = ["publish"]
     change_form_template = "admin/content/lessonrevision/change_form.html"
 

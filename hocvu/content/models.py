@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hocvu.content.media import UPLOAD_EXTENSIONS, study_minutes
 from hocvu.framework.models import LevelNumber
 
 
@@ -71,6 +73,13 @@ class LessonKind(models.TextChoices):
     LECTURE = "lecture", _("Lecture")
 
 
+class MediaStatus(models.TextChoices):
+    NONE = "none", _("None")
+    PROCESSING = "processing", _("Being converted")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Could not be converted")
+
+
 class Lesson(models.Model):
     module = models.ForeignKey(
         Module, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("module")
@@ -86,7 +95,26 @@ class Lesson(models.Model):
         related_name="+",
         verbose_name=_("published revision"),
     )
-    video = models.FileField(_("video (optional)"), upload_to="lectures/", blank=True)
+    # A lecture's recording (audio or video) and its low-bandwidth rendition (content.media).
+    video = models.FileField(
+        _("recording, audio or video (optional)"),
+        upload_to="lectures/",
+        blank=True,
+        validators=[FileExtensionValidator(list(UPLOAD_EXTENSIONS))],
+    )
+    media_low = models.FileField(
+        _("rendition for slow networks"), upload_to="lectures/low/", blank=True, editable=False
+    )
+    media_kind = models.CharField(_("recording kind"), max_length=8, blank=True, editable=False)
+    media_seconds = models.FloatField(_("recording length (s)"), null=True, editable=False)
+    media_status = models.CharField(
+        _("recording"),
+        max_length=16,
+        choices=MediaStatus.choices,
+        default=MediaStatus.NONE,
+        editable=False,
+    )
+    media_error = models.CharField(_("conversion problem"), max_length=255, blank=True)
     cites: models.ManyToManyField[LegalDocument, Any] = models.ManyToManyField(
         "LegalDocument", blank=True, related_name="lessons", verbose_name=_("cites")
     )
@@ -138,6 +166,14 @@ class LessonRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (r{self.number}, {self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Study time is what the text and the recording take, never a typed guess.
+        self.minutes = study_minutes(self.body, self.transcript, self.lesson.media_seconds)
+        fields = kwargs.get("update_fields")
+        if fields is not None and ({"body", "transcript"} & set(fields)):
+            kwargs["update_fields"] = {*fields, "minutes"}
+        super().save(*args, **kwargs)
 
 
 class ItemKind(models.TextChoices):

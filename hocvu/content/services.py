@@ -13,6 +13,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from hocvu.audit import services as audit
+from hocvu.content.media import study_minutes
 from hocvu.content.models import (
     Item,
     ItemKind,
@@ -253,6 +254,11 @@ def install_curriculum(
                 kind = lraw.get("kind", "text")
                 if kind not in LessonKind.values:
                     raise CurriculumError(f"{lwhere}: unknown kind {kind!r}")
+                if "minutes" in lraw:
+                    raise CurriculumError(
+                        f"{lwhere}: study time is computed from the text and the recording;"
+                        " remove `minutes`"
+                    )
                 if kind == LessonKind.LECTURE and not lraw.get("transcript", "").strip():
                     raise CurriculumError(f"{lwhere}: a lecture needs its transcript")
                 position = positions.get(level, 0)
@@ -272,7 +278,7 @@ def install_curriculum(
                     status=RevisionStatus.PUBLISHED,
                     title=lraw["title"],
                     title_en=lraw.get("title_en", ""),
-                    minutes=int(lraw.get("minutes", 10)),
+                    minutes=study_minutes(lraw["body"], lraw.get("transcript", "")),
                     body=lraw["body"],
                     transcript=lraw.get("transcript", ""),
                     published_at=now,

@@ -1,11 +1,17 @@
-"""Public files of the shipped content (scenario images, lesson figures)."""
+"""Files of the content: the shipped pictures (public) and lecture recordings (signed in)."""
 
 from __future__ import annotations
 
+import mimetypes
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
+from hocvu.content.models import Lesson, MediaStatus
 from hocvu.content.services import MEDIA
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(svg|png|jpg|jpeg|webp)$")
@@ -27,5 +33,65 @@ def media(request: HttpRequest, name: str) -> FileResponse:
     response["Cache-Control"] = "public, max-age=86400"
     # An SVG opened directly must not run anything: ours have no scripts, and this makes sure.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CHUNK = 64 * 1024
+
+
+def _ranged(path: Path, content_type: str, header: str) -> HttpResponseBase:
+    """The file, or the one byte range asked for (players seek with Range requests)."""
+    size = path.stat().st_size
+    match = _RANGE.match(header.strip()) if header else None
+    if match is None or match.groups() == ("", ""):
+        response = FileResponse(path.open("rb"), content_type=content_type)
+        response["Accept-Ranges"] = "bytes"
+        return response
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
+
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            left = end - start + 1
+            while left > 0:
+                block = handle.read(min(_CHUNK, left))
+                if not block:
+                    return
+                left -= len(block)
+                yield block
+
+    partial = StreamingHttpResponse(chunks(), status=206, content_type=content_type)
+    partial["Content-Range"] = f"bytes {start}-{end}/{size}"
+    partial["Content-Length"] = str(end - start + 1)
+    partial["Accept-Ranges"] = "bytes"
+    return partial
+
+
+@login_required
+def lesson_media(request: HttpRequest, lesson_id: int, variant: str) -> HttpResponseBase:
+    """A lecture's recording for a signed-in learner: the low-bandwidth rendition, or the
+    original ("full"), with byte ranges so the player can seek."""
+    lesson = Lesson.objects.filter(pk=lesson_id, published__isnull=False).first()
+    if lesson is None or lesson.media_status != MediaStatus.READY:
+        raise Http404("no recording")
+    stored = lesson.media_low if variant == "low" else lesson.video if variant == "full" else None
+    if not stored:
+        raise Http404("no recording")
+    path = Path(stored.path)
+    if not path.is_file():
+        raise Http404("no recording")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = _ranged(path, kind, request.headers.get("Range", ""))
+    response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import template
@@ -58,3 +59,9 @@ def paragraphs(text: str) -> Any:
 
     blocks = [" ".join(block.split()) for block in (text or "").split("\n\n")]
     return format_html_join("", "<p>{}</p>", ((b,) for b in blocks if b))
+
+
+@register.filter
+def minutes_of(seconds: float | None) -> int:
+    """A recording's length in whole minutes, rounded up (at least 1)."""
+    return max(1, math.ceil((seconds or 0) / 60))
