@@ -316,6 +316,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
+# Lecture recordings an author may upload (content.media converts them with ffmpeg).
+LECTURE_MEDIA_MAX_MB = int(env("HOCVU_LECTURE_MEDIA_MAX_MB", "500"))
+
 TASKS = {"default": {"BACKEND": env("HOCVU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 CACHES = {
