@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -17,17 +18,51 @@ from hocvu.assessment import bank as engine
 from hocvu.assessment import signals
 from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.audit import services as audit
-from hocvu.content.models import Item, ItemStatus, Module
+from hocvu.content.models import Item, ItemPool, ItemStatus, Module
 from hocvu.content.scoring import InvalidAnswer, score
 from hocvu.content.services import learning_items
 from hocvu.framework.models import FrameworkVersion
 from hocvu.identity.models import User
-from hocvu.psychometrics.cat import AdaptiveSession
 
 PLACEMENT_LIFETIME = timedelta(days=14)
 PRACTICE_LIFETIME = timedelta(days=30)
 #: Answers timestamped further in the future than this are refused (device clocks drift).
 CLOCK_SKEW = timedelta(minutes=10)
+
+
+class CheckCoolingOff(ValueError):
+    """A mastery check of this module failed a short while ago: the next one may start
+    at ``not_before``."""
+
+    def __init__(self, not_before: datetime) -> None:
+        super().__init__(f"the next mastery check of this module may start at {not_before}")
+        self.not_before = not_before
+
+
+def check_cooling_off() -> timedelta:
+    """How long a learner waits after a failed mastery check before the next one of the
+    same module (``HOCVU_CHECK_COOLING_OFF_MINUTES``, 4 hours by default): enough that a
+    check cannot be retried until its questions are learned by heart."""
+    return timedelta(minutes=int(getattr(settings, "HOCVU_CHECK_COOLING_OFF_MINUTES", 240)))
+
+
+def check_not_before(learner: User, module: Module, now: datetime | None = None) -> datetime | None:
+    """When ``learner`` may next start ``module``'s mastery check (None: now)."""
+    now = now or timezone.now()
+    last = (
+        Attempt.objects.filter(
+            learner=learner,
+            kind=AttemptKind.MASTERY_CHECK,
+            module=module,
+            status=AttemptStatus.FINISHED,
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+    if last is None or last.finished_at is None or last.result.get("passed"):
+        return None
+    not_before = last.finished_at + check_cooling_off()
+    return not_before if not_before > now else None
 
 
 class AnswerError(ValueError):
@@ -87,14 +122,13 @@ def start_placement(learner: User, version: FrameworkVersion) -> Attempt:
             attempt__learner=learner, attempt__kind=AttemptKind.PLACEMENT
         ).values_list("item__code", flat=True)
     )
-    ob = engine.operational_bank(version)
     counts, sessions = engine.exposure_counts(version)
     seed = _new_seed()
-    session = AdaptiveSession.start(
-        ob.bank,
+    # Against the role's targets when the learner has a role (decision 0011).
+    session = engine.start_session(
+        version,
+        learner.job_role,
         seed=seed,
-        config=engine.PLACEMENT,
-        blueprint=ob.blueprint,
         exclude=seen,
         exposure_counts=counts,
         exposure_sessions=sessions,
@@ -121,9 +155,35 @@ def start_practice(
     size: int = 5,
     kind: str = AttemptKind.PRACTICE,
 ) -> Attempt:
-    """A practice set (or a mastery check) on ``module`` at ``levels``: fixed questions,
-    answered in any order, feedback after each."""
+    """A practice set (or a mastery check) on ``module`` at ``levels``: fixed learning
+    items, answered in any order, feedback after each.
+
+    A mastery check in progress is resumed rather than replaced (so a check cannot be
+    abandoned for a fresh one once its feedback has shown the answers), a new one waits
+    :func:`check_cooling_off` after a failed one (:class:`CheckCoolingOff`), and its
+    questions rotate: first those the learner never met, then those met only in
+    practice, then those of the least recent earlier checks.
+    """
     version = module.program.framework_version
+    if kind == AttemptKind.MASTERY_CHECK:
+        now = timezone.now()
+        User.objects.select_for_update().filter(pk=learner.pk).first()  # one start at a time
+        active = (
+            Attempt.objects.filter(
+                learner=learner,
+                kind=AttemptKind.MASTERY_CHECK,
+                module=module,
+                status=AttemptStatus.ACTIVE,
+                expires_at__gt=now,
+            )
+            .order_by("-started_at")
+            .first()
+        )
+        if active is not None:
+            return active
+        not_before = check_not_before(learner, module, now)
+        if not_before is not None:
+            raise CheckCoolingOff(not_before)
     items = list(
         learning_items(version)
         .filter(competence=module.competence, level__in=levels, status=ItemStatus.OPERATIONAL)
@@ -137,12 +197,22 @@ def start_practice(
         )
     )
     seed = _new_seed()
-    fresh = [c for c in items if c not in answered]
-    again = [c for c in items if c in answered]
     rng = __import__("random").Random(seed)
+    # When each item was last on one of the learner's checks (they rotate).
+    in_checks: dict[str, datetime] = {}
+    if kind == AttemptKind.MASTERY_CHECK:
+        earlier = Attempt.objects.filter(learner=learner, kind=AttemptKind.MASTERY_CHECK)
+        for started, state in earlier.order_by("started_at").values_list("started_at", "state"):
+            for code in state.get("items", []) if isinstance(state, dict) else []:
+                in_checks[code] = started
+    fresh = [c for c in items if c not in answered and c not in in_checks]
+    again = [c for c in items if c in answered and c not in in_checks]
+    checked = [c for c in items if c in in_checks]
     rng.shuffle(fresh)
     rng.shuffle(again)
-    chosen = (fresh + again)[:size]
+    rng.shuffle(checked)
+    checked.sort(key=lambda c: in_checks[c])  # stable: random among equally recent
+    chosen = (fresh + again + checked)[:size]
     return Attempt.objects.create(
         learner=learner,
         kind=kind,
@@ -156,7 +226,9 @@ def start_practice(
 
 @transaction.atomic
 def start_review(learner: User, items: list[Item]) -> Attempt:
-    """Today's review: the questions whose spaced-review date has come."""
+    """Today's review: the questions whose spaced-review date has come (learning items
+    only: one moved to the secure exam pool since is never shown again)."""
+    items = [i for i in items if i.pool == ItemPool.LEARNING]
     if not items:
         raise ValueError("nothing to review today")
     return Attempt.objects.create(
@@ -185,11 +257,11 @@ def next_placement_item(attempt: Attempt) -> Item | None:
     return item
 
 
-def _queue_next(attempt: Attempt, session: AdaptiveSession | None) -> Item | None:
+def _queue_next(attempt: Attempt, session: engine.Session | None) -> Item | None:
     """Choose the question after the last answer, once, and keep it as the pending one;
     finish the attempt when there is none. ``attempt`` is locked by the caller; ``session``
     is its engine session when the caller has it at hand."""
-    if attempt.n_answered >= engine.PLACEMENT.max_length:
+    if attempt.n_answered >= engine.max_questions(attempt.state):
         # Pilot questions count towards the promised maximum: stop here.
         _finish(attempt, session or engine.resume(attempt.framework_version, attempt.state))
         return None
@@ -229,7 +301,7 @@ PILOT_EVERY = 6
 def _pilot_for(attempt: Attempt) -> Item | None:
     if attempt.n_answered % PILOT_EVERY != PILOT_EVERY - 1:
         return None
-    if attempt.n_answered >= engine.PLACEMENT.max_length - 1:
+    if attempt.n_answered >= engine.max_questions(attempt.state) - 1:
         return None
     seen = Response.objects.filter(attempt__learner_id=attempt.learner_id).values("item_id")
     return (
@@ -242,12 +314,16 @@ def _pilot_for(attempt: Attempt) -> Item | None:
 
 
 def practice_items(attempt: Attempt) -> list[Item]:
+    """The questions of a fixed-form attempt, from its pool only: learning items for a
+    practice set, check or review (an item moved to the secure exam pool after the set
+    was made is left out), secure exam items for an exam."""
     codes = list(attempt.state.get("items", []))
-    by_code = {i.code: i for i in Item.objects.filter(code__in=codes)}
+    pool = ItemPool.EXAM if attempt.kind == AttemptKind.EXAM else ItemPool.LEARNING
+    by_code = {i.code: i for i in Item.objects.filter(code__in=codes, pool=pool)}
     return [by_code[c] for c in codes if c in by_code]
 
 
-def _finish(attempt: Attempt, session: AdaptiveSession | None) -> None:
+def _finish(attempt: Attempt, session: engine.Session | None) -> None:
     attempt.status = AttemptStatus.FINISHED
     attempt.finished_at = timezone.now()
     attempt.pending_item = None
@@ -413,7 +489,7 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> tuple[b
         session = engine.resume(attempt.framework_version, attempt.state)
         session.answer(item.code, points)
         attempt.state = session.to_dict()
-        if attempt.n_answered >= engine.PLACEMENT.max_length or session.finished:
+        if attempt.n_answered >= engine.max_questions(attempt.state) or session.finished:
             _finish(attempt, session)
             return True, None
         # The next question is chosen here, once, and saved with the answer.
@@ -427,7 +503,12 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> tuple[b
     done = attempt.n_answered >= len(attempt.state.get("items", []))
     if done:
         if attempt.kind == AttemptKind.MASTERY_CHECK and attempt.module is not None:
-            scores = list(Response.objects.filter(attempt=attempt).values_list("score", flat=True))
+            rows = list(
+                Response.objects.filter(attempt=attempt).values_list(
+                    "score", "item__a", "item__b", "item__c"
+                )
+            )
+            scores = [row[0] for row in rows]
             level = max(
                 Item.objects.filter(code__in=attempt.state["items"]).values_list("level", flat=True)
             )
@@ -438,6 +519,7 @@ def _advance(attempt: Attempt, item: Item, points: int, scored: bool) -> tuple[b
                 level=level,
                 correct=sum(scores),
                 total=len(scores),
+                answers=[(int(s), float(a), float(b), float(c)) for s, a, b, c in rows],
             )
             passed = any(bool(reply) for _, reply in replies)
             attempt.result = {"passed": passed, "correct": sum(scores), "total": len(scores)}

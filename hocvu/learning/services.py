@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hocvu.content.models import Item, Lesson, Module, Program
-from hocvu.content.services import LEVEL_CUTS
+from hocvu.content import standards
+from hocvu.content.models import Item, ItemPool, Lesson, Module, Program
 from hocvu.framework.models import Competence, FrameworkVersion, Prerequisite, RoleProfile
 from hocvu.identity.models import User
 from hocvu.learning.models import EstimateSource, LessonProgress, Proficiency, ReviewCard, StudyDay
@@ -19,6 +19,7 @@ from hocvu.psychometrics.mastery import MasteryState
 from hocvu.psychometrics.mastery import update as mastery_update
 from hocvu.psychometrics.review import ReviewCard as EngineCard
 from hocvu.psychometrics.review import ReviewScheduler
+from hocvu.psychometrics.targeting import TargetResult, settle_with_answers
 
 #: A level counts as reached when the posterior probability that ability is above the
 #: level's lower cut is at least this. 0.7 rather than 0.5: skipping a competence the
@@ -29,22 +30,57 @@ REACHED = 0.7
 
 
 def level_reached(mean: float, sd: float) -> int:
-    """Highest level L (0..4) with P(θ ≥ cut_L) ≥ REACHED under N(mean, sd²).
+    """Highest level L (0..4) with P(θ ≥ cut_L) ≥ REACHED under N(mean, sd²), the cuts
+    being the recorded standard's (decision 0010: where a level's can-do statements are
+    mastered).
 
     With REACHED = 0.5 this would be the band of the posterior mean; above 0.5 a level
     must be reached with some confidence, so a vague estimate places lower.
     """
     level = 0
-    for number, cut in enumerate(LEVEL_CUTS, start=1):
+    for number, cut in enumerate(standards.level_cuts(), start=1):
         if probability_at_least(mean, sd, cut) >= REACHED:
             level = number
     return level
 
 
 @transaction.atomic
-def apply_placement(learner: User, version: FrameworkVersion, result: CATResult) -> None:
-    """Store the placement test's competence estimates as the learner's proficiency."""
+def apply_placement(
+    learner: User, version: FrameworkVersion, result: CATResult | TargetResult
+) -> None:
+    """Store the placement test's competence estimates as the learner's proficiency.
+
+    After a placement against the role's targets (decision 0011) the stored level agrees
+    with each competence's decision: at the target or above when it was decided at
+    target, below it otherwise; an undecided competence is marked ``needs_check`` (the
+    path asks for one short check first, which settles it).
+    """
     competences = {c.code: c for c in Competence.objects.filter(version=version)}
+    if isinstance(result, TargetResult):
+        for decision in result.competences:
+            comp = competences.get(decision.code)
+            if comp is None:
+                continue
+            level = level_reached(decision.theta, decision.se)
+            if decision.target > 0:
+                if decision.decision == "at_target":
+                    level = max(level, decision.target)
+                else:
+                    level = min(level, decision.target - 1)
+            Proficiency.objects.update_or_create(
+                learner=learner,
+                competence=comp,
+                defaults={
+                    "mean": decision.theta,
+                    "sd": decision.se,
+                    "level": level,
+                    "source": EstimateSource.PLACEMENT,
+                    "p_target": decision.p_target if decision.target > 0 else None,
+                    "needs_check": decision.decision == "undecided",
+                },
+            )
+        mark_study_day(learner)
+        return
     for estimate in result.competences:
         comp = competences.get(estimate.code)
         if comp is None:
@@ -57,6 +93,8 @@ def apply_placement(learner: User, version: FrameworkVersion, result: CATResult)
                 "sd": estimate.se,
                 "level": level_reached(estimate.theta, estimate.se),
                 "source": EstimateSource.PLACEMENT,
+                "p_target": None,
+                "needs_check": False,
             },
         )
     mark_study_day(learner)
@@ -117,7 +155,10 @@ def schedule_review(
 
 def due_reviews(learner: User, now: datetime | None = None, limit: int = 10) -> list[Item]:
     now = now or timezone.now()
-    cards = ReviewCard.objects.filter(learner=learner, due__lte=now).order_by("due")[:limit]
+    # Learning items only: one moved to the secure exam pool is never reviewed again.
+    cards = ReviewCard.objects.filter(
+        learner=learner, due__lte=now, item__pool=ItemPool.LEARNING
+    ).order_by("due")[:limit]
     return [c.item for c in cards.select_related("item")]
 
 
@@ -147,6 +188,7 @@ class CompetenceStatus:
     level: int | None  # None: not measured yet
     mean: float | None
     sd: float | None
+    needs_check: bool = False  # placement left "at target?" undecided: one short check
 
     @property
     def gap(self) -> int:
@@ -183,6 +225,7 @@ def profile(learner: User, version: FrameworkVersion) -> list[CompetenceStatus]:
                 level=est.level if est else None,
                 mean=est.mean if est else None,
                 sd=est.sd if est else None,
+                needs_check=bool(est and est.needs_check),
             )
         )
     return rows
@@ -199,6 +242,9 @@ class PathStep:
     done: int = 0
     minutes_left: int = 0
     done_ids: frozenset[int] = frozenset()
+    #: Placement could not tell whether the target is already reached: the short check
+    #: comes first and settles it (pass: the lessons are skipped).
+    check_first: bool = False
 
     @property
     def finished(self) -> bool:
@@ -242,10 +288,13 @@ def learning_path(learner: User, program: Program) -> list[PathStep]:
     """Only the lessons that close the learner's gaps, ordered by prerequisites."""
     version = program.framework_version
     needed: dict[int, tuple[int, int]] = {}
+    unsure: set[int] = set()
     for row in profile(learner, version):
         current = row.level if row.level is not None else 0
         if row.target > current:
             needed[row.competence.pk] = (current, row.target)
+            if row.needs_check:
+                unsure.add(row.competence.pk)
     modules = {m.competence_id: m for m in program.modules.select_related("competence")}
     done = set(
         LessonProgress.objects.filter(learner=learner, completed_at__isnull=False).values_list(
@@ -278,6 +327,7 @@ def learning_path(learner: User, program: Program) -> list[PathStep]:
                     if lesson.published and lesson.pk not in done
                 ),
                 done_ids=frozenset(lesson.pk for lesson in lessons if lesson.pk in done),
+                check_first=comp_id in unsure,
             )
         )
     return steps
@@ -343,12 +393,33 @@ def probability_at_least(mean: float, sd: float, cut: float) -> float:
     return 0.5 * math.erfc((cut - mean) / (sd * math.sqrt(2)))
 
 
-def pass_mastery_check(learner: User, module: Module, level: int, correct: int, total: int) -> bool:
-    """A module's mastery check passes at 80 % correct: the learner tests out of its lessons."""
+def pass_mastery_check(
+    learner: User,
+    module: Module,
+    level: int,
+    correct: int,
+    total: int,
+    answers: list[tuple[int, float, float, float]] | None = None,
+) -> bool:
+    """A module's mastery check: pass it and the learner tests out of its lessons.
+
+    When placement left the competence undecided (``needs_check``) the check settles it
+    (decision 0011): its answers ``(score, a, b, c)`` update the placement's posterior
+    and the check passes when the competence is then more likely at the level's
+    standard cut than below it. Otherwise it passes at 80 % correct.
+    """
+    cut = standards.in_force().cut(level)
+    prof = Proficiency.objects.filter(learner=learner, competence=module.competence).first()
+    if prof is not None and prof.needs_check and answers:
+        mean, sd, p_target = settle_with_answers(prof.mean, max(prof.sd, 0.05), cut, answers)
+        settled = p_target >= 0.5
+        prof.mean, prof.sd, prof.p_target, prof.needs_check = mean, sd, p_target, False
+        prof.level = max(prof.level, level) if settled else min(prof.level, level - 1)
+        prof.source = EstimateSource.MASTERY_CHECK
+        prof.save()
+        return settled
     passed = total > 0 and correct / total >= 0.8
     if passed:
-        cut = LEVEL_CUTS[level - 1]
-        prof = Proficiency.objects.filter(learner=learner, competence=module.competence).first()
         mean = max(cut + 0.3, prof.mean if prof else cut + 0.3)
         Proficiency.objects.update_or_create(
             learner=learner,
@@ -358,6 +429,7 @@ def pass_mastery_check(learner: User, module: Module, level: int, correct: int, 
                 "sd": 0.4,
                 "level": max(level, prof.level if prof else 0),
                 "source": EstimateSource.MASTERY_CHECK,
+                "needs_check": False,
             },
         )
     return passed
