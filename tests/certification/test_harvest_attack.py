@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.certification.test_exam import SECRET, add_bank, exam_world
+from tests.certification.test_exam import SECRET, exam_world
 
 __all__ = ["exam_world"]
 
@@ -201,7 +202,7 @@ def test_practice_checks_and_reviews_yield_no_exam_key(exam_world: Any, settings
                 assert "You can take it again from" in body or "Bạn có thể làm lại" in body
                 Attempt.objects.filter(
                     learner=learner, kind=AttemptKind.MASTERY_CHECK, module=module
-                ).update(finished_at=exam.timezone.now() - timedelta(days=1))
+                ).update(finished_at=timezone.now() - timedelta(days=1))
                 started = client.post(reverse("check-start", args=[module.pk]))
             assert started.status_code == 302, (module.code, started.status_code)
             attempt_id = started["Location"].rstrip("/").rsplit("/", 1)[-1]
@@ -209,7 +210,7 @@ def test_practice_checks_and_reviews_yield_no_exam_key(exam_world: Any, settings
     assert refused > 0  # the cooling-off after a failed check did hold the script back
 
     # 4. Every review that comes due.
-    ReviewCard.objects.filter(learner=learner).update(due=exam.timezone.now())
+    ReviewCard.objects.filter(learner=learner).update(due=timezone.now())
     loot.take(client.get(reverse("review")).content.decode())
     reviewed = client.post(reverse("review"))
     if reviewed.status_code == 302:
@@ -267,6 +268,7 @@ def test_the_exam_pool_is_absent_from_every_learning_selection(exam_world: Any) 
     from hocvu.content.models import Item, ItemPool
     from hocvu.learning import services as learning
 
+    # The world's exam pool comes from test_exam.add_bank (4 per competence x level).
     version = exam_world.module.program.framework_version
     add_learning_bank(version)
     secure = set(Item.objects.filter(pool=ItemPool.EXAM).values_list("code", flat=True))
@@ -298,4 +300,3 @@ def test_the_exam_pool_is_absent_from_every_learning_selection(exam_world: Any) 
             answer={"choice": 0},
             answer_id=uuid.uuid4(),
         )
-    assert add_bank  # the exam pool of the world comes from test_exam.add_bank
