@@ -197,6 +197,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",  # login throttling and lockout (AXES_* below)
     "ninja",  # the API docs page's Swagger UI from the package's static files, not a CDN
+    "django_otp",  # second factor for staff (hocvu.identity.second_factor)
+    "django_otp.plugins.otp_totp",  # authenticator apps (TOTP)
+    "django_otp.plugins.otp_static",  # single-use recovery codes
     "hocvu.audit",
     "hocvu.messaging",
     "hocvu.organizations",
@@ -225,6 +228,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff sessions stop at the second factor until a code is checked.
+    "django_otp.middleware.OTPMiddleware",
+    "hocvu.identity.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -280,6 +286,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hocvu.web.lockout.locked_out"
 AXES_CLIENT_IP_CALLABLE = "hocvu.ratelimit.client_address"
 AXES_VERBOSE = False
+# Second factor (docs/operations.md): the name authenticator apps show, and the growing
+# delay after each wrong code (seconds, doubled per failure).
+OTP_TOTP_ISSUER = env("HOCVU_OTP_ISSUER", "hocvu")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

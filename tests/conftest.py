@@ -250,3 +250,65 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+# Two-step login. Staff (managers, administrators, authors) must pass a second factor before
+# any page (hocvu.identity.second_factor). Tests that log a person in with ``client.login``
+# or ``client.force_login`` get a session verified with the person's authenticator device,
+# as after a real login with a code; ``login_without_second_factor`` gives the session a
+# person has between the password and the code.
+def verified_device(user: Any) -> Any:
+    """The person's confirmed authenticator device (made on first use), ready for a code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    # A code may be used once per 30 s step: let each test log the person in again.
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    device.refresh_from_db()
+    return device
+
+
+def current_code(device: Any) -> str:
+    """The 6-digit code the person's authenticator app shows now."""
+    from django_otp.oath import totp
+
+    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return f"{value:0{device.digits}d}"
+
+
+_PLAIN_CLIENT_LOGIN: Any = None
+
+
+def login_without_second_factor(client: Any, user: Any) -> None:
+    """Log ``user`` in with the password step only (the code not entered yet)."""
+    assert _PLAIN_CLIENT_LOGIN is not None
+    _PLAIN_CLIENT_LOGIN(client, user, "django.contrib.auth.backends.ModelBackend")
+
+
+@pytest.fixture(autouse=True)
+def _client_logins_pass_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    global _PLAIN_CLIENT_LOGIN
+    from django.test import Client
+
+    plain = Client._login  # type: ignore[attr-defined]
+    _PLAIN_CLIENT_LOGIN = plain
+
+    def _login(self: Any, user: Any, backend: Any = None) -> None:
+        plain(self, user, backend)
+        from hocvu.identity.second_factor import needs_second_factor
+
+        if needs_second_factor(user):
+            from django.contrib.sessions.backends.base import SessionBase
+            from django.http import HttpRequest
+            from django_otp import DEVICE_ID_SESSION_KEY
+
+            request = HttpRequest()
+            session: SessionBase = self.session
+            request.session = session
+            session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
+            session.save()
+            self._set_login_cookies(request)
+
+    monkeypatch.setattr(Client, "_login", _login)

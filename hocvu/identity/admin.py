@@ -146,3 +146,17 @@ class PersonAdmin(SubtreeAdmin):
         if not super().has_change_permission(request, obj):
             return False
         return obj is None or not outranks(obj, request.user)
+
+
+# django-otp registers its devices in the admin; they hold the authenticator secrets and
+# recovery codes, so they stay out of it (``manage.py reset_second_factor`` resets a person).
+def _hide_otp_devices() -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_hide_otp_devices()

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, ViewportSize
 from pytest_django.live_server_helper import LiveServer
 
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, current_code, verified_device
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -107,11 +107,21 @@ def login(page: Page, site: str) -> Callable[[str], None]:
     """Log ``username`` in through the login form; return once the home page has loaded."""
 
     def _login(username: str) -> None:
+        from hocvu.identity.models import User
+        from hocvu.identity.second_factor import needs_second_factor
+
+        person = User.objects.get(username=username)
+        device = verified_device(person) if needs_second_factor(person) else None
         page.goto(f"{site}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)
         with page.expect_navigation():
             page.click("main form button[type=submit]")
+        if device is not None:  # staff: the authenticator app's code, as a person types it
+            assert "/account/second-factor/" in page.url, page.url
+            page.fill("#id_code", current_code(device))
+            with page.expect_navigation():
+                page.click("main form button[type=submit]")
         assert page.url == f"{site}/", f"login as {username} did not land on home: {page.url}"
 
     return _login

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Shoot
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World, current_code, verified_device
 
 pytestmark = pytest.mark.browser
 
@@ -69,10 +69,15 @@ def test_login_lands_on_home_with_name_then_logout(
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/units/$"))
 
 
-def test_login_returns_to_the_page_asked_for(page: Page, site: str) -> None:
+def test_login_returns_to_the_page_asked_for(page: Page, site: str, world: World) -> None:
     page.goto(f"{site}/me/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/me/$"))
+    device = verified_device(world.manager_a)  # a manager: the two-step code comes next
     page.fill("#id_username", "manager_a")
     page.fill("#id_password", PASSWORD)
     page.click("main form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/account/second-factor/\?next=/me/$"))
+    page.fill("#id_code", current_code(device))
+    page.click("main form button[type=submit]")
     expect(page.locator("main h1")).to_have_text("Vũ Đức Thắng")
+    expect(page).to_have_url(re.compile(rf"/people/{world.manager_a.pk}/$"))  # /me/ moves on

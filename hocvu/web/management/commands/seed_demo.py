@@ -197,6 +197,33 @@ class Command(BaseCommand):
             role_text = ", ".join(f"{r} @ {u}" for r, u in roles)
             national_id = DEMO_NATIONAL_IDS[username]
             self.stdout.write(f"  {username:<12} {name:<20} {national_id}  {role_text}")
+        self.write_second_factor()
+
+    def write_second_factor(self) -> None:
+        """Demo staff get an authenticator key (for a phone app) and fresh recovery codes:
+        staff logins ask for one of them after the password (docs/operations.md)."""
+        from base64 import b32encode
+
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from hocvu.identity import second_factor
+
+        self.stdout.write("")
+        self.stdout.write(
+            "Two-step login of the demo staff: add the key to an authenticator app, or type"
+            " one recovery code (each works once; new ones at every seed_demo):"
+        )
+        for username, *_rest in DEMO_PEOPLE:
+            person = User.objects.get(username=username)
+            if not second_factor.needs_second_factor(person):
+                continue
+            device = second_factor.app_device(person) or TOTPDevice.objects.create(
+                user=person, name=second_factor.APP_DEVICE, confirmed=True
+            )
+            key = b32encode(device.bin_key).decode()
+            codes = " ".join(second_factor.new_recovery_codes(person))
+            self.stdout.write(f"  {username:<12} key {key}")
+            self.stdout.write(f"  {'':<12} recovery codes {codes}")
 
     def write_eid_accounts(self) -> None:
         """The demo people as accounts of the stand-in national e-ID provider (make demo)."""
