@@ -21,11 +21,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hocvu.audit import services as audit
-from hocvu.content import flags, item_status, media, services
+from hocvu.content import flags, item_status, linter, media, services
 from hocvu.content.admin_currency import (
     CurrencyColumn,
     LintMixin,
@@ -35,6 +35,7 @@ from hocvu.content.admin_currency import (
 )
 from hocvu.content.models import (
     Item,
+    ItemPool,
     ItemStatus,
     Lesson,
     LessonRevision,
@@ -417,6 +418,18 @@ class LessonRevisionAdmin(RevisionDates, AuthorAdmin):
 # --------------------------------------------------------------------------------------
 
 
+def _enemy_proposals(version_id: int) -> list[linter.Finding]:
+    """The linter's enemy proposals over the secure exam pool of a framework version."""
+    pool = Item.objects.filter(
+        competence__version_id=version_id, pool=ItemPool.EXAM
+    ).select_related("competence")
+    items = [linter.lint_item_of(i) for i in pool.exclude(status=ItemStatus.RETIRED)]
+    links = Item.enemies.through.objects.filter(from_item__in=pool).values_list(
+        "from_item__code", "to_item__code"
+    )
+    return linter.propose_enemies(items, linked=list(links))
+
+
 class FlagFilter(admin.SimpleListFilter):
     title = _("flags")
     parameter_name = "flag"
@@ -482,10 +495,23 @@ class ItemForm(forms.ModelForm):  # type: ignore[type-arg]  # generic only in dj
             "explanation",
             "image",
             "cites",
+            "pool",
+            "topic",
+            "enemies",
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "pool" in self.fields:
+            self.fields["pool"].required = False  # left out: the learning pool
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
+        if "pool" in self.fields and not data.get("pool"):
+            data["pool"] = self.instance.pool or ItemPool.LEARNING
+        enemies = data.get("enemies")
+        if enemies is not None and self.instance.pk and enemies.filter(pk=self.instance.pk):
+            self.add_error("enemies", _("An item cannot be its own enemy."))
         if "answer" in self.fields and {"kind", "answer"} <= set(data):
             options = data.get("options") or []
             if not isinstance(options, list):
@@ -507,6 +533,7 @@ class ItemAdmin(LintMixin, CurrencyColumn, AuthorAdmin):
         "level",
         "kind",
         "status",
+        "pool",
         "col_a",
         "col_b",
         "col_c",
@@ -522,6 +549,7 @@ class ItemAdmin(LintMixin, CurrencyColumn, AuthorAdmin):
         OutdatedFilter,
         "cites",
         "status",
+        "pool",
         FlagFilter,
         SourceFilter,
         "competence__version",
@@ -532,7 +560,8 @@ class ItemAdmin(LintMixin, CurrencyColumn, AuthorAdmin):
     list_select_related = ("competence",)
     search_fields = ("code", "stem")
     list_per_page = 100
-    actions = ["to_pilot", "to_operational", "retire", "lint_selected"]
+    actions = ["to_pilot", "to_operational", "retire", "lint_selected", "link_proposed_enemies"]
+    autocomplete_fields = ("enemies",)
     fieldsets = (
         (
             None,
@@ -553,17 +582,60 @@ class ItemAdmin(LintMixin, CurrencyColumn, AuthorAdmin):
                 )
             },
         ),
+        (
+            _("Pool and enemies"),
+            {"fields": ("pool", "topic", "enemies", "proposed_enemies")},
+        ),
         (_("Parameters and statistics (from recalibration)"), {"fields": STATISTICS}),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        fixed = ("status", "lint_findings", *STATISTICS)
+        fixed: tuple[str, ...] = ("status", "lint_findings", "proposed_enemies", *STATISTICS)
+        if not access.can(request.user, "item.view_secure", None):
+            fixed = ("pool", *fixed)  # who may not see the secure pool cannot fill it
         if obj is not None and obj.status in (ItemStatus.OPERATIONAL, ItemStatus.RETIRED):
             return ("code", *LOCKED_WHEN_LIVE, *fixed)
         return fixed
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Item]:
-        return with_outdated(super().get_queryset(request))
+        items = with_outdated(super().get_queryset(request))
+        if not access.can(request.user, "item.view_secure", None):
+            # Secure exam items (and their keys) exist only for content authors.
+            items = items.exclude(pool=ItemPool.EXAM)
+        return items
+
+    @admin.display(description=_("proposed enemies"))
+    def proposed_enemies(self, obj: Item) -> str:
+        if obj is None or obj.pk is None or obj.pool != ItemPool.EXAM:
+            return "—"
+        found = linter.findings_for(obj.code, _enemy_proposals(obj.competence.version_id))
+        if not found:
+            return str(_("None: no other secure exam item looks alike."))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><strong>{}</strong>: {} <em>{}</em></li>",
+                ((", ".join(c for c in f.codes if c != obj.code), f.message, f.fix) for f in found),
+            ),
+        )
+
+    @admin.action(description=_("Link the proposed enemies among the selected items"))
+    def link_proposed_enemies(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        chosen = {i.code: i for i in queryset.filter(pool=ItemPool.EXAM)}
+        versions = {i.competence.version_id for i in chosen.values()}
+        linked = 0
+        for version_id in versions:
+            for finding in _enemy_proposals(version_id):
+                first, second = finding.codes
+                if first in chosen and second in chosen:
+                    chosen[first].enemies.add(chosen[second])
+                    linked += 1
+        if linked:
+            audit.record(
+                "item.enemies", actor=request.user, data={"pairs": linked, "items": len(chosen)}
+            )
+        self.message_user(request, _("%(n)d pairs linked as enemies.") % {"n": linked})
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.status != ItemStatus.DRAFT:

@@ -31,6 +31,10 @@ DUPLICATE_PAIRED = 0.5
 DUPLICATE_MIN_TOKENS = 6
 #: An ordering key order may be shared by at most this many items.
 ORDER_REUSE_LIMIT = 2
+#: Secure exam items whose stems (or stems and options) are at least this alike are
+#: proposed as enemies: lower than DUPLICATE_SIMILARITY, since two exam items that merely
+#: overlap on one form already give each other away.
+ENEMY_SIMILARITY = 0.4
 
 CHOICE_KINDS = ("single", "scenario")
 
@@ -47,6 +51,8 @@ class LintItem:
     options: tuple[str, ...] = ()
     answer: Any = None
     image: str = ""
+    pool: str = "learning"
+    topic: str = ""
 
     @property
     def area(self) -> str:
@@ -83,6 +89,8 @@ def lint_item_of(item: Any) -> LintItem:
         options=tuple(str(o) for o in (item.options or [])),
         answer=item.answer,
         image=item.image or "",
+        pool=str(getattr(item, "pool", "learning") or "learning"),
+        topic=str(getattr(item, "topic", "") or ""),
     )
 
 
@@ -354,6 +362,47 @@ def lint(items: Iterable[LintItem], *, media: Iterable[str] | None = None) -> li
     return found
 
 
+def propose_enemies(
+    items: Iterable[LintItem], linked: Iterable[tuple[str, str]] = ()
+) -> list[Finding]:
+    """Pairs of SECURE EXAM items that may test the same thing and are not enemies yet.
+
+    Two exam items are proposed when their stems are :data:`ENEMY_SIMILARITY` alike (in
+    the same competence), or their stems and options together are (anywhere in the
+    pool). Items of one topic are enemies already (the exam never puts them on one
+    form) and ``linked`` pairs are known: neither is proposed. Not part of :func:`lint`:
+    a proposal is a question for an author, not a defect.
+    """
+    known = {frozenset(pair) for pair in linked}
+    prepared = [
+        (item, tokens(item.stem), tokens(item.stem + " " + " ".join(item.options)))
+        for item in items
+        if item.pool == "exam" and len(tokens(item.stem)) >= DUPLICATE_MIN_TOKENS
+    ]
+    found: list[Finding] = []
+    for (a, sa, wa), (b, sb, wb) in itertools.combinations(prepared, 2):
+        if frozenset((a.code, b.code)) in known:
+            continue
+        if a.topic and fold(a.topic) == fold(b.topic):
+            continue
+        stem_sim = len(sa & sb) / len(sa | sb)
+        whole_sim = len(wa & wb) / len(wa | wb)
+        if (a.competence == b.competence and stem_sim >= ENEMY_SIMILARITY) or (
+            whole_sim >= ENEMY_SIMILARITY
+        ):
+            found.append(
+                Finding(
+                    "enemy-proposed",
+                    (a.code, b.code),
+                    f"Secure exam items alike: stems {stem_sim:.0%}, with options "
+                    f"{whole_sim:.0%} (topics {a.topic or '—'} / {b.topic or '—'}).",
+                    "If they test the same thing, link them as enemies (never on one "
+                    "form) or give them one topic; otherwise rewrite one.",
+                )
+            )
+    return found
+
+
 def findings_for(code: str, findings: Iterable[Finding]) -> list[Finding]:
     """The findings that name the item ``code``."""
     return [f for f in findings if code in f.codes]
@@ -385,6 +434,8 @@ def items_from_curriculum(paths: Iterable[Any], *, prefix: str = "Q") -> list[Li
                     options=tuple(str(o) for o in raw.get("options") or ()),
                     answer=raw.get("answer"),
                     image=str(raw.get("image", "")),
+                    pool="exam" if prefix == "X" else "learning",
+                    topic=str(raw.get("topic", "")),
                 )
             )
     return result

@@ -23,6 +23,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "person.manage": frozenset({Role.UNIT_MANAGER, Role.ADMINISTRATOR}),
     "role.assign": frozenset({Role.ADMINISTRATOR}),
     "framework.edit": frozenset({Role.AUTHOR, Role.ADMINISTRATOR}),
+    # The secure exam pool (questions, keys, explanations): content authors only, not
+    # every administrator; nobody learning sees them outside an exam.
+    "item.view_secure": frozenset({Role.AUTHOR}),
     "audit.view": frozenset({Role.ADMINISTRATOR}),
     # Administration of a subtree: the admin site's units, people, certificates, outboxes.
     "platform.administer": frozenset({Role.ADMINISTRATOR}),

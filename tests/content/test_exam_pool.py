@@ -145,3 +145,69 @@ def test_a_private_directory_replaces_the_shipped_pool(
         call_command("install_exam_pool")
     settings.HOCVU_EXAM_POOL_DIR = ""
     assert services.exam_directory() == services.EXAM
+
+
+def test_the_linter_proposes_alike_exam_items_as_enemies() -> None:
+    from hocvu.content import linter
+
+    stem = "Ông Hùng nhận cuộc gọi video giống giọng chủ tịch xã nhờ chuyển tiền gấp, nên làm gì"
+    alike = "Bà Mai nhận cuộc gọi video giống giọng chủ tịch xã nhờ chuyển khoản gấp, cần làm gì"
+    other = "Máy in của văn phòng báo hết mực khi in biên bản họp hội đồng nhân dân, xử lý sao"
+
+    def item(code: str, text: str, pool: str = "exam", topic: str = "") -> linter.LintItem:
+        return linter.LintItem(code, "4.2", 3, "single", text, ("A", "B"), [0], "", pool, topic)
+
+    items = [item("X-1", stem, topic="deepfake-call"), item("X-2", alike), item("X-3", other)]
+    found = linter.propose_enemies(items)
+    assert [f.codes for f in found] == [("X-1", "X-2")] and found[0].check == "enemy-proposed"
+    assert "link them as enemies" in found[0].fix
+    # Already linked, of one topic, or in the learning pool: nothing to propose.
+    assert not linter.propose_enemies(items, linked=[("X-2", "X-1")])
+    items[1] = item("X-2", alike, topic=" Deepfake-call ")
+    assert not linter.propose_enemies(items)
+    assert not linter.propose_enemies(
+        [item("Q-1", stem, "learning"), item("Q-2", alike, "learning")]
+    )
+    # Not a finding of lint(): a proposal is a question for an author, not a defect.
+    assert not [f for f in linter.lint(items) if f.check == "enemy-proposed"]
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_proposed_enemies_and_links_them(
+    world: Any, published_framework: Any, tmp_path: Path
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    pool = tmp_path / "exam"
+    write_pool(
+        pool,
+        "area-4.toml",
+        item_toml(
+            "4.2",
+            3,
+            "goi-video-gia",
+            "Ông Hùng nhận cuộc gọi video giống giọng chủ tịch xã nhờ chuyển tiền gấp, nên làm gì?",
+        ),
+        item_toml(
+            "4.2",
+            3,
+            "cuoc-goi-lua",
+            "Bà Mai nhận cuộc gọi video giống giọng chủ tịch xã nhờ chuyển khoản gấp, cần làm gì?",
+        ),
+    )
+    services.install_exam_pool(published_framework, directory=pool)
+    first, second = Item.objects.filter(pool=ItemPool.EXAM).order_by("code")
+    client = Client()
+    client.force_login(world.author)
+    page = client.get(reverse("admin:content_item_change", args=[first.pk])).content.decode()
+    assert "X-4.2-3-02" in page and "link them as enemies" in page
+    done = client.post(
+        reverse("admin:content_item_changelist"),
+        {"action": "link_proposed_enemies", "_selected_action": [first.pk, second.pk]},
+    )
+    assert done.status_code == 302
+    assert list(first.enemies.all()) == [second]
+    from hocvu.content.admin import _enemy_proposals
+
+    assert not _enemy_proposals(published_framework.pk)  # nothing left to propose

@@ -377,3 +377,42 @@ def test_it_walks_certificates_pdfs_and_every_admin_list_with_every_persona(
             assert page.status_code == 200
             checked += 1
     assert checked > 10 * len(personas)
+
+
+@pytest.mark.django_db
+def test_secure_exam_items_are_shown_to_content_authors_only(exam_world: World) -> None:
+    """The admin's item list, an exam item's page, the autocomplete and the search:
+    secure exam items (and their keys) for people with ``item.view_secure`` alone; an
+    administrator sees the learning items only, everyone else nothing."""
+    from hocvu.content.models import Item, ItemPool
+    from hocvu.identity import access
+
+    world = exam_world
+    secure = Item.objects.filter(pool=ItemPool.EXAM).order_by("code").first()
+    assert secure is not None
+    learning = world.items[0]
+    assert access.PERMISSIONS["item.view_secure"] == frozenset({"author"})
+    changelist = reverse("admin:content_item_changelist")
+    for persona, user in world.personas().items():
+        client = client_for(user)
+        listing = client.get(changelist + "?q=X-")
+        page = client.get(reverse("admin:content_item_change", args=[secure.pk]))
+        own = client.get(reverse("admin:content_item_change", args=[learning.pk]))
+        search = client.get(
+            reverse("admin:autocomplete"),
+            {"app_label": "content", "model_name": "item", "field_name": "enemies", "term": "X"},
+        )
+        bodies = [r.content.decode("utf-8", "replace") for r in (listing, page, search)]
+        assert all(r.status_code < 500 for r in (listing, page, own, search)), persona
+        if persona == "author":
+            assert page.status_code == 200 and secure.explanation in bodies[1]
+            assert secure.code in bodies[0] and secure.code in bodies[2]
+            assert 'name="pool"' in page.content.decode()  # an author sets the pool
+        else:
+            # Not found (or no admin at all), and no trace of it in any list.
+            assert page.status_code in DENIED, (persona, page.status_code)
+            for body in bodies:
+                assert secure.code not in body and secure.explanation not in body, persona
+        if persona == "admin":
+            assert own.status_code == 200 and listing.status_code == 200
+            assert 'name="pool"' not in own.content.decode()  # cannot fill the secure pool
