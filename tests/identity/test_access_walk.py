@@ -115,6 +115,9 @@ def urls_for(world: World, name: str, kwargs: set[str]) -> list[tuple[str, str, 
         return [(url, "attempt", world.attempt)]
     if kwargs == {"lesson_id"}:
         return [(reverse(name, kwargs={"lesson_id": world.lesson.pk}), "content", None)]
+    if kwargs == {"lesson_id", "variant"}:  # a lecture's recording (tests/content: media)
+        url = reverse(name, kwargs={"lesson_id": world.lesson.pk, "variant": "low"})
+        return [(url, "content", None)]
     if kwargs == {"module_id"}:
         return [(reverse(name, kwargs={"module_id": world.module.pk}), "content", None)]
     if kwargs == {"credential_id"}:
