@@ -211,3 +211,61 @@ def test_the_admin_shows_proposed_enemies_and_links_them(
     from hocvu.content.admin import _enemy_proposals
 
     assert not _enemy_proposals(published_framework.pk)  # nothing left to propose
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_counts_in_the_docs_match_the_shipped_files() -> None:
+    from hocvu.content import counts
+
+    table = counts.counts_table(
+        counts.shipped_counts(
+            services.CURRICULUM,
+            services.EXAM,
+            ROOT / "hocvu/framework/data/default_framework.toml",
+        )
+    )
+    doc = (ROOT / "docs/item-bank.md").read_text(encoding="utf-8")
+    assert counts.section(doc) == table, (
+        "docs/item-bank.md: the item counts are out of date; run manage.py bank_counts --write"
+    )
+
+
+def test_the_shipped_pools_share_no_code_and_no_question() -> None:
+    from hocvu.content import linter
+
+    bank = linter.shipped_bank(services.CURRICULUM, services.EXAM)
+    learning = [i for i in bank if i.pool == "learning"]
+    secure = [i for i in bank if i.pool == "exam"]
+    assert learning and secure
+    assert all(i.code.startswith("Q-") for i in learning)
+    assert all(i.code.startswith("X-") for i in secure)
+    assert len({i.code for i in bank}) == len(bank)
+    # A question of the exam that is also a practice question would be answered there.
+    asked = {linter.fold(i.stem) for i in learning}
+    assert not [i.code for i in secure if linter.fold(i.stem) in asked]
+    assert all(i.topic.strip() for i in secure)
+
+
+@pytest.mark.django_db
+def test_no_shipped_exam_item_is_selectable_by_a_learning_activity() -> None:
+    from hocvu.assessment import bank
+    from hocvu.assessment.models import AttemptKind
+    from hocvu.assessment.services import start_practice
+    from hocvu.content.models import Module
+    from hocvu.framework.services import install_default
+    from tests.learning import make_learner
+
+    version = install_default()
+    services.install_curriculum(version)
+    report = services.install_exam_pool(version)
+    assert report.items == report.created > 0
+    secure = set(services.exam_items(version).values_list("code", flat=True))
+    assert not secure & set(bank.operational_bank(version).bank.index_of)
+    learner = make_learner()
+    for module in Module.objects.select_related("program__framework_version", "competence"):
+        for kind in (AttemptKind.PRACTICE, AttemptKind.MASTERY_CHECK):
+            attempt = start_practice(learner, module, [1, 2, 3, 4], size=1000, kind=kind)
+            assert attempt.state["items"] and not secure & set(attempt.state["items"])
+            attempt.delete()
