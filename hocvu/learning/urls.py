@@ -19,4 +19,6 @@ urlpatterns = [
     ),
     path("review/", views.review_start, name="review"),
     path("modules/<int:module_id>/pdf/", views.module_pdf, name="module-pdf"),
+    path("modules/<int:module_id>/offline/", views.module_offline, name="module-offline"),
+    path("saved/", views.offline_saved, name="offline-saved"),
 ]

@@ -9,10 +9,12 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from hocvu.assessment import services as assessment
@@ -246,6 +248,9 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
 def lesson_done(request: HttpRequest, lesson_id: int) -> HttpResponse:
     item = _lesson_or_404(lesson_id)
     learning.complete_lesson(_learner(request), item)
+    if request.headers.get("HX-Request") == "true":
+        # Sent again later by the device (read offline): stored, nowhere to go.
+        return HttpResponse(status=204)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -318,6 +323,72 @@ def check_start(request: HttpRequest, module_id: int) -> HttpResponse:
     except ValueError as exc:
         raise Http404(str(exc)) from None
     return redirect("practice", attempt_id=attempt.pk)
+
+
+@login_required
+@require_POST
+def module_offline(request: HttpRequest, module_id: int) -> JsonResponse:
+    """What the device keeps to study ``module`` offline (docs/offline.md): the learner's
+    home and path, the module's lessons on the path (all of them when it is not on the
+    path) and a practice set, started now unless one is open. The service worker fetches
+    these pages and the pictures and files they use."""
+    module = _module_or_404(module_id)
+    learner = _learner(request)
+    step = next(
+        (s for s in learning.learning_path(learner, module.program) if s.module.pk == module.pk),
+        None,
+    )
+    lessons = (
+        step.lessons
+        if step is not None and step.lessons
+        else list(module.lessons.filter(published__isnull=False).order_by("level", "position"))
+    )
+    attempt = (
+        Attempt.objects.filter(
+            learner=learner,
+            module=module,
+            kind=AttemptKind.PRACTICE,
+            status=AttemptStatus.ACTIVE,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    if attempt is None:
+        target, current = _target_and_current(learner, module)
+        levels = list(range(min(current + 1, target), target + 1)) or [target]
+        try:
+            attempt = assessment.start_practice(learner, module, levels)
+        except ValueError:
+            attempt = None  # no questions yet: the lessons alone
+    practice = reverse("practice", kwargs={"attempt_id": attempt.pk}) if attempt else ""
+    urls = [reverse("learn"), reverse("path")]
+    urls += [reverse("lesson", kwargs={"lesson_id": lesson.pk}) for lesson in lessons]
+    if practice:
+        urls.append(practice)
+    return JsonResponse(
+        {
+            "module": module.pk,
+            "title": f"{module.competence.code} {_localized_title(module)}",
+            "start": urls[2] if len(urls) > 2 else reverse("path"),
+            "practice": practice,
+            "urls": urls,
+        }
+    )
+
+
+def _localized_title(module: Module) -> str:
+    english = getattr(module, "title_en", "")
+    if english and (get_language() or "vi").startswith("en"):
+        return str(english)
+    return module.title
+
+
+def offline_saved(request: HttpRequest) -> HttpResponse:
+    """The modules kept on this device, their size and the space used. The list lives on
+    the device (app.js asks the service worker), so the page is the same for everyone and
+    is itself kept for offline use."""
+    return render(request, "learning/saved.html", {})
 
 
 @login_required

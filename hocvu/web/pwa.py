@@ -87,13 +87,22 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     config = {
         "version": shell_version(),
         "offline": reverse("offline"),
-        "shell": [reverse("offline"), static("hocvu/site.css"), static("hocvu/app.js")],
+        "shell": [
+            reverse("offline"),
+            reverse("offline-saved"),
+            static("hocvu/site.css"),
+            static("hocvu/app.js"),
+        ],
         "static": [f"{static_root}hocvu/", f"{static_root}vendor/"],
         "media": reverse("content-media", kwargs={"name": "x.png"}).rsplit("/", 1)[0] + "/",
         # URLPattern of the practice answers (static route to the network, sw.js install).
         "answers": reverse("practice-answer", kwargs={"attempt_id": ZERO, "item_uid": ZERO})
         .replace(str(ZERO), ":attempt", 1)
         .replace(str(ZERO), ":item", 1),
+        "path": reverse("path"),
+        # Never kept on the device nor answered from a cache (docs/offline.md): the
+        # certification exam's pages, answers and the pictures they show, and the API.
+        "never": [reverse("exam-home"), reverse("api:openapi-json").rsplit("/", 1)[0] + "/"],
         "login": reverse("login"),
         "logout": reverse("logout"),
     }

@@ -1,18 +1,29 @@
-/* hocvu: installs the service worker and shows the outbox of answers (docs/offline.md).
- * Texts come from the page (data attributes rendered and translated by Django). */
+/* hocvu: installs the service worker, shows the outbox of answers and the modules kept on
+ * the device (docs/offline.md). Texts come from the page (data attributes rendered and
+ * translated by Django). */
 (() => {
   "use strict";
   const sw = navigator.serviceWorker;
   const script = document.currentScript;
-  if (!sw || !script) return;
+  if (!sw || !script) {
+    const unavailable = document.getElementById("kept-unavailable");
+    if (unavailable) unavailable.hidden = false;
+    return;
+  }
   sw.register(script.dataset.sw).catch(() => {});
 
   const $ = (selector, root) => (root || document).querySelector(selector);
   const token = () => ($("[name=csrfmiddlewaretoken]") || {}).value;
+  const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
+  const lang = document.documentElement.lang || "vi";
+  const size = (bytes) =>
+    bytes < 1024 * 1024
+      ? Math.max(1, Math.round(bytes / 1024)).toLocaleString(lang) + " KB"
+      : (bytes / 1024 / 1024).toLocaleString(lang, { maximumFractionDigits: 1 }) + " MB";
   // Ask the active worker something; null when it does not answer in time.
-  const ask = (message) =>
+  const ask = (message, wait) =>
     new Promise((resolve) => {
-      setTimeout(resolve, 4000, null);
+      setTimeout(resolve, wait || 4000, null);
       sw.getRegistration().then((reg) => {
         if (!reg || !reg.active) return resolve(null);
         const channel = new MessageChannel();
@@ -37,10 +48,19 @@
   const note = $("#offline-note");
   const attempt = note && note.dataset.attempt;
 
-  function markQueued(card) {
+  // Lock a card whose answer waits on the device; ``fields`` ([name, value] pairs of the
+  // answer kept) put the choice back on a page reloaded from the device.
+  function markQueued(card, fields) {
     const form = $("form", card);
     if (!form || card.dataset.queued) return;
     card.dataset.queued = "1";
+    (fields || []).forEach(([name, value]) =>
+      form.querySelectorAll("[name]").forEach((el) => {
+        if (el.name !== name) return;
+        if (el.type === "radio" || el.type === "checkbox") el.checked = el.checked || el.value === value;
+        else el.value = value;
+      }),
+    );
     form.querySelectorAll("input, select, button").forEach((el) => (el.disabled = true));
     const line = $("button", form).parentNode;
     line.className = "feedback queued";
@@ -48,14 +68,15 @@
     line.textContent = note.dataset.queued;
   }
 
+  // ``outbox``: the worker's message {entries, sent}; anything else (no worker) is ignored.
   function show(outbox) {
-    if (!note || !outbox) return;
+    if (!note || !outbox || !Array.isArray(outbox.entries)) return;
     const mine = outbox.entries.filter((e) => e.attempt === attempt);
     const pending = outbox.entries.filter((e) => e.state === "pending").length;
     const failed = mine.filter((e) => e.state === "failed").length;
     mine.forEach((e) => {
       const card = document.getElementById("q-" + e.item);
-      if (card && e.state === "pending") markQueued(card);
+      if (card && e.state === "pending") markQueued(card, e.fields);
     });
     $("[data-offline]", note).hidden = navigator.onLine;
     $("[data-pending]", note).hidden = !pending;
@@ -63,23 +84,29 @@
     $("[data-failed]", note).hidden = !failed;
     $("[data-failed] b", note).textContent = failed;
     note.hidden = navigator.onLine && !pending && !failed;
-    if (outbox.sent.some((e) => e.attempt === attempt)) refresh();
+    if ((outbox.sent || []).some((e) => e.attempt === attempt)) refresh();
   }
 
-  // Replace the cards of answers just sent with the server's feedback.
+  // Replace the cards of answers just sent (and any the server has answered since this
+  // copy of the page was made) with the server's feedback; a card waiting stays waiting.
   async function refresh() {
-    const response = await fetch(location.pathname, { headers: { Accept: "text/html" } });
+    let response;
+    try {
+      response = await fetch(location.pathname, { headers: { Accept: "text/html" } });
+    } catch (error) {
+      return; // not reachable yet
+    }
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-    document.querySelectorAll("section[data-queued]").forEach((card) => {
+    document.querySelectorAll("section.question").forEach((card) => {
       const next = fresh.getElementById(card.id);
-      if (next && !$("[data-queued]", next)) card.replaceWith(document.adoptNode(next));
+      if (!next || $("[data-queued]", next) || $("form", next)) return;
+      if (card.dataset.queued || $("form", card)) card.replaceWith(document.adoptNode(next));
     });
     for (const id of ["practice-progress", "practice-result"]) {
       const next = fresh.getElementById(id);
       const old = document.getElementById(id);
-      if (next && old) old.replaceWith(next);
-      else if (next) [...document.querySelectorAll("section.question")].pop().after(next);
+      if (next && old) old.replaceWith(document.adoptNode(next));
     }
     if (window.htmx) window.htmx.process(document.body);
   }
@@ -96,7 +123,7 @@
     sw.addEventListener("message", (event) => event.data.type === "outbox" && show(event.data));
     // The answer did not reach the server (answers go straight to the network, see sw.js):
     // hand it to the worker's outbox and keep the question on screen.
-    const keep = (form, card) => {
+    const keepAnswer = (form, card) => {
       const body = new URLSearchParams(new FormData(form)).toString();
       const message = { type: "queue", url: form.action, body, contentType: "application/x-www-form-urlencoded" };
       return ask(message).then((pending) => {
@@ -107,7 +134,7 @@
     };
     document.addEventListener("htmx:sendError", (event) => {
       const form = event.detail.elt;
-      if (form && form.matches("form[data-offline-queue]")) keep(form, event.detail.target);
+      if (form && form.matches("form[data-offline-queue]")) keepAnswer(form, event.detail.target);
     });
     document.addEventListener("htmx:beforeSwap", (event) => {
       const xhr = event.detail.xhr;
@@ -121,7 +148,7 @@
       if ([502, 503, 504].includes(xhr.status) && form && form.matches("form[data-offline-queue]")) {
         event.detail.shouldSwap = false;
         event.detail.isError = false;
-        keep(form, event.detail.target);
+        keepAnswer(form, event.detail.target);
         return;
       }
       if (xhr.status !== 202 || !xhr.getResponseHeader("X-Hocvu-Queued")) return;
@@ -129,6 +156,8 @@
       markQueued(event.detail.target);
     });
     addEventListener("offline", () => ask({ type: "status" }).then(show));
+    // Back online: a copy of the page kept on the device may be older than the server's.
+    addEventListener("online", () => refresh());
     ask({ type: "status" }).then(show);
   }
   addEventListener("online", sync);
@@ -146,9 +175,125 @@
     }),
   );
 
-  // ---- Offline page: the lessons kept on this device ----
-  const list = $("#saved-lessons");
-  if (list && window.caches)
+  // ---- Path page: keep a module for offline use; practise a kept one offline ----
+  const texts = $(".keep-texts");
+  const kept = ask({ type: "kept" }).then((records) => (Array.isArray(records) ? records : []));
+  if (texts) {
+    texts.hidden = false;
+    document.querySelectorAll("form[data-keep]").forEach((form) => {
+      const button = $("button", form);
+      const status = $("[role=status]", form);
+      form.hidden = false;
+      kept.then((records) => {
+        const record = records.find((r) => String(r.module) === form.dataset.keep);
+        if (record) {
+          status.textContent = fill(texts.dataset.kept, { size: size(record.bytes) });
+          button.textContent = texts.dataset.again;
+        }
+      });
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        button.disabled = true;
+        status.textContent = texts.dataset.saving;
+        let record = null;
+        try {
+          const response = await fetch(form.action, {
+            method: "POST",
+            body: new URLSearchParams(new FormData(form)),
+            credentials: "same-origin",
+          });
+          if (response.ok) record = await ask({ type: "keep", module: await response.json() }, 120000);
+        } catch (error) {
+          record = null; // offline
+        }
+        button.disabled = false;
+        if (record) {
+          if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+          status.textContent = fill(texts.dataset.kept, { size: size(record.bytes) });
+          button.textContent = texts.dataset.again;
+        } else status.textContent = texts.dataset.failed;
+      });
+    });
+    document.querySelectorAll("form[data-practice-module]").forEach((form) =>
+      form.addEventListener("submit", (event) => {
+        if (navigator.onLine) return;
+        // Offline a new set cannot be drawn: open the one kept with the module.
+        event.preventDefault();
+        kept.then((records) => {
+          const record = records.find((r) => String(r.module) === form.dataset.practiceModule);
+          location.href = record && record.practice ? record.practice : form.action;
+        });
+      }),
+    );
+  }
+
+  // ---- "On this device": the kept modules, their size and the space used ----
+  const box = $("#kept");
+  if (box) {
+    const list = $("#kept-modules");
+    const render = (records) => {
+      list.textContent = "";
+      $("#kept-empty").hidden = records.length > 0;
+      for (const record of records) {
+        const item = list.appendChild(document.createElement("li"));
+        item.className = "card";
+        const title = item.appendChild(document.createElement("h2"));
+        const open = title.appendChild(document.createElement("a"));
+        open.href = record.start;
+        open.textContent = record.title;
+        const facts = item.appendChild(document.createElement("p"));
+        facts.className = "muted";
+        const saved = new Date(record.saved).toLocaleDateString(lang);
+        facts.textContent =
+          fill(box.dataset.size, { size: size(record.bytes) }) + " · " + fill(box.dataset.saved, { date: saved });
+        const actions = item.appendChild(document.createElement("p"));
+        if (record.practice) {
+          const practise = actions.appendChild(document.createElement("a"));
+          practise.href = record.practice;
+          practise.className = "button secondary";
+          practise.textContent = box.dataset.practice;
+          actions.append(" ");
+        }
+        const remove = actions.appendChild(document.createElement("button"));
+        remove.type = "button";
+        remove.className = "secondary";
+        remove.textContent = box.dataset.remove;
+        remove.addEventListener("click", async () => {
+          remove.disabled = true;
+          await ask({ type: "drop", module: record.module });
+          load();
+        });
+      }
+    };
+    const estimate = async () => {
+      if (!navigator.storage || !navigator.storage.estimate) return;
+      const { usage, quota } = await navigator.storage.estimate();
+      const line = $("#storage-estimate");
+      line.textContent = fill(box.dataset.usage, { used: size(usage || 0), quota: size(quota || 0) });
+      line.hidden = false;
+    };
+    const load = () =>
+      ask({ type: "kept" }).then((records) => {
+        render(Array.isArray(records) ? records : []);
+        estimate();
+      });
+    sw.ready.then(load);
+  }
+
+  // ---- Offline page: the modules and lessons kept on this device ----
+  const links = $("#kept-links");
+  if (links)
+    kept.then((records) => {
+      for (const record of records) {
+        const link = document.createElement("a");
+        link.href = record.start;
+        link.textContent = record.title;
+        links.appendChild(document.createElement("li")).appendChild(link);
+        links.parentNode.hidden = false;
+      }
+    });
+  const lessons = $("#saved-lessons");
+  if (lessons && window.caches)
     caches.open("hocvu-pages").then(async (cache) => {
       for (const request of await cache.keys()) {
         if (!/\/learn\/lessons\/\d+\/$/.test(request.url)) continue;
@@ -157,8 +302,8 @@
         const link = document.createElement("a");
         link.href = request.url;
         link.textContent = title.split(" · ")[0];
-        list.appendChild(document.createElement("li")).appendChild(link);
-        list.parentNode.hidden = false;
+        lessons.appendChild(document.createElement("li")).appendChild(link);
+        lessons.parentNode.hidden = false;
       }
     });
 })();

@@ -1,6 +1,6 @@
-/* hocvu service worker: lessons readable offline, answers kept in an outbox until sent.
- * Served from /sw.js; the server prepends `const CONFIG = {...}` (see hocvu/web/pwa.py
- * and docs/offline.md). */
+/* hocvu service worker: pages readable offline, modules kept on purpose, answers kept in
+ * an outbox until sent. Served from /sw.js; the server prepends `const CONFIG = {...}`
+ * (see hocvu/web/pwa.py and docs/offline.md). */
 "use strict";
 
 const SHELL = "hocvu-shell-" + CONFIG.version;
@@ -8,10 +8,31 @@ const PAGES = "hocvu-pages"; // the learner's own pages: emptied at login and lo
 const MEDIA = "hocvu-media";
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 const ANSWER = new RegExp("^/learn/practice/(" + UUID + ")/(" + UUID + ")/$");
-// Kept for offline use: lessons, and practice sets (so that a reload offline still works).
-const KEEP = new RegExp("^/learn/(lessons/\\d+|practice/" + UUID + ")/$");
+const DONE = /^\/learn\/lessons\/(\d+)\/done\/$/;
+// Kept for offline use once opened: the learner's home, the path, lessons and practice sets.
+const KEEP = new RegExp("^/learn/(path/|lessons/\\d+/|practice/" + UUID + "/)?$");
 const FINAL = [400, 404, 409, 410, 422]; // the server refused the answer for good
 const ANY = { ignoreVary: true };
+
+// NEVER kept on the device, never answered from a cache: the certification exam (its
+// pages, its answers, the pictures its pages show) and the API. A secure exam item must
+// not outlive the exam in a browser's storage.
+const never = (url, request) =>
+  CONFIG.never.some((prefix) => url.pathname.startsWith(prefix)) ||
+  (request && CONFIG.never.some((prefix) => referrerPath(request).startsWith(prefix)));
+
+function referrerPath(request) {
+  try {
+    const from = new URL(request.referrer);
+    return from.origin === self.location.origin ? from.pathname : "";
+  } catch (error) {
+    return ""; // no referrer
+  }
+}
+
+// A response the server marked no-store (or private to one request) is never cached.
+const storable = (response) =>
+  response.ok && response.type === "basic" && !/no-store/.test(response.headers.get("Cache-Control") || "");
 
 self.addEventListener("install", (event) => {
   // Answers go straight to the network: a worker stopped while the learner read the
@@ -54,11 +75,17 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (never(url, request)) {
+    // Straight to the network; a page that cannot load shows the offline page (which
+    // holds nothing of the exam) instead of the browser's error.
+    if (request.mode === "navigate" && request.method === "GET") event.respondWith(networkOnly(request, event));
+    return;
+  }
   if (request.method === "POST") {
     if (ANSWER.test(url.pathname)) event.respondWith(answer(request, url));
+    else if (DONE.test(url.pathname)) event.respondWith(lessonDone(request, url));
     // A new person may be about to use this browser: forget the previous one's pages.
-    else if (url.pathname === CONFIG.login || url.pathname === CONFIG.logout)
-      event.waitUntil(caches.delete(PAGES));
+    else if (url.pathname === CONFIG.login || url.pathname === CONFIG.logout) event.waitUntil(forget());
     return;
   }
   if (request.method !== "GET") return;
@@ -69,11 +96,21 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(page(request, url, event));
 });
 
+async function networkOnly(request, event) {
+  try {
+    return (await event.preloadResponse) || (await fetch(request));
+  } catch (error) {
+    const fallback = await caches.match(CONFIG.offline, ANY);
+    if (fallback) return fallback;
+    throw error;
+  }
+}
+
 async function cacheFirst(request, name) {
   const hit = await caches.match(request, ANY);
   if (hit) return hit;
   const response = await fetch(request);
-  if (response.ok && response.type === "basic") {
+  if (storable(response)) {
     const cache = await caches.open(name);
     await cache.put(request, response.clone());
   }
@@ -84,7 +121,7 @@ async function cacheFirst(request, name) {
 async function page(request, url, event) {
   try {
     const response = (await event.preloadResponse) || (await fetch(request));
-    if (response.ok && !response.redirected && !url.search && KEEP.test(url.pathname)) {
+    if (storable(response) && !response.redirected && !url.search && KEEP.test(url.pathname)) {
       const copy = response.clone();
       event.waitUntil(caches.open(PAGES).then((cache) => cache.put(url.pathname, copy)));
     }
@@ -98,6 +135,85 @@ async function page(request, url, event) {
     }
     throw error;
   }
+}
+
+// ---- Modules kept on purpose (the page asks: message "keep") ----
+
+const SAME = new RegExp('(?:src|href)="(' + "/[^\"?#]*" + ')"', "g");
+
+// Fetch and keep the pages of a module, the pictures and files they use; record what was
+// kept and its size. Resolves to the record.
+async function keep(module) {
+  const pages = await caches.open(PAGES);
+  const media = await caches.open(MEDIA);
+  const shell = await caches.open(SHELL);
+  let bytes = 0;
+  const kept = [];
+  const files = new Set();
+  for (const path of module.urls) {
+    const url = new URL(path, self.location);
+    if (never(url) || !KEEP.test(url.pathname)) continue;
+    const response = await fetch(url.pathname, { credentials: "same-origin" });
+    if (!storable(response) || response.redirected) throw new Error("not kept: " + url.pathname);
+    const html = await response.clone().text();
+    bytes += new Blob([html]).size;
+    await pages.put(url.pathname, response);
+    kept.push(url.pathname);
+    for (const [, ref] of html.matchAll(SAME)) files.add(ref.replace(/&amp;/g, "&"));
+  }
+  const pictures = [];
+  for (const ref of files) {
+    const url = new URL(ref, self.location);
+    const isMedia = url.pathname.startsWith(CONFIG.media);
+    const isStatic = CONFIG.static.some((prefix) => url.pathname.startsWith(prefix));
+    if ((!isMedia && !isStatic) || never(url)) continue;
+    const cache = isMedia ? media : shell;
+    let response = await cache.match(url.pathname, ANY);
+    if (!response) {
+      response = await fetch(url.pathname);
+      if (!storable(response)) continue;
+      await cache.put(url.pathname, response.clone());
+    }
+    if (isMedia) {
+      bytes += (await response.blob()).size;
+      pictures.push(url.pathname);
+    }
+  }
+  const record = {
+    module: module.module,
+    title: module.title,
+    start: module.start,
+    practice: module.practice || "",
+    pages: kept,
+    media: pictures,
+    bytes,
+    saved: new Date().toISOString(),
+  };
+  await store("kept", "readwrite", (s) => s.put(record));
+  return record;
+}
+
+// Remove a kept module: its pages, and its pictures no other kept module shows.
+async function drop(id) {
+  const all = await store("kept", "readonly", (s) => s.getAll());
+  const record = all.find((r) => r.module === id);
+  if (!record) return false;
+  const others = all.filter((r) => r.module !== id);
+  const shared = new Set(others.flatMap((r) => [...r.pages, ...r.media]));
+  const pages = await caches.open(PAGES);
+  const media = await caches.open(MEDIA);
+  for (const path of record.pages) {
+    // The learner's home and path stay while another module is kept.
+    if (!shared.has(path) && !(others.length && !/\/(lessons|practice)\//.test(path))) await pages.delete(path);
+  }
+  for (const path of record.media) if (!shared.has(path)) await media.delete(path);
+  await store("kept", "readwrite", (s) => s.delete(id));
+  return true;
+}
+
+// Forget the person: their pages, their kept modules (the outbox waits: see "logout").
+function forget() {
+  return Promise.all([caches.delete(PAGES), store("kept", "readwrite", (s) => s.clear()).catch(() => {})]);
 }
 
 // ---- Answers: sent now, or kept in IndexedDB and replayed in order later ----
@@ -128,22 +244,39 @@ async function answer(request, url) {
   });
 }
 
+// "I have read it" offline: remembered, sent later; the learner goes on to the next page
+// (kept on the device, or the offline page).
+async function lessonDone(request, url) {
+  const body = await request.clone().text();
+  try {
+    return await fetch(request);
+  } catch (error) {
+    // offline: keep it
+  }
+  await enqueue(url.pathname, body, request.headers.get("Content-Type"), "done");
+  const next = new URLSearchParams(body).get("next") || "";
+  const target = next.startsWith("/") && !next.startsWith("//") ? next : CONFIG.path;
+  return Response.redirect(target, 303);
+}
+
 // Keep one answer (a form body posted to an answer URL) until it can be sent.
-async function enqueue(path, body, type) {
-  const [, attempt, item] = path.match(ANSWER);
+async function enqueue(path, body, type, kind) {
+  const match = path.match(ANSWER) || [];
   const params = new URLSearchParams(body);
   if (!params.has("answered_at")) params.set("answered_at", new Date().toISOString());
   const entry = {
     url: path,
     body: params.toString(),
     type: type || "application/x-www-form-urlencoded",
-    answer: params.get("answer_id") || "",
-    attempt,
-    item,
+    // The unique key: a lesson read twice offline is sent once.
+    answer: kind === "done" ? "done:" + path : params.get("answer_id") || "",
+    kind: kind || "answer",
+    attempt: match[1] || "",
+    item: match[2] || "",
     state: "pending",
   };
   try {
-    await store("readwrite", (outbox) => outbox.add(entry));
+    await store("outbox", "readwrite", (outbox) => outbox.add(entry));
   } catch (error) {
     // the same answer_id is already waiting (a double tap): keep the first one
   }
@@ -153,21 +286,25 @@ async function enqueue(path, body, type) {
 
 function openDb() {
   return new Promise((resolve, reject) => {
-    const open = indexedDB.open("hocvu", 1);
+    const open = indexedDB.open("hocvu", 2);
     open.onupgradeneeded = () => {
-      const outbox = open.result.createObjectStore("outbox", { keyPath: "id", autoIncrement: true });
-      outbox.createIndex("answer", "answer", { unique: true });
+      const db = open.result;
+      if (!db.objectStoreNames.contains("outbox")) {
+        const outbox = db.createObjectStore("outbox", { keyPath: "id", autoIncrement: true });
+        outbox.createIndex("answer", "answer", { unique: true });
+      }
+      if (!db.objectStoreNames.contains("kept")) db.createObjectStore("kept", { keyPath: "module" });
     };
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
   });
 }
 
-async function store(mode, work) {
+async function store(name, mode, work) {
   const db = await openDb();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction("outbox", mode);
-    const request = work(tx.objectStore("outbox"));
+    const tx = db.transaction(name, mode);
+    const request = work(tx.objectStore(name));
     tx.oncomplete = () => resolve(request ? request.result : undefined);
     tx.onerror = tx.onabort = () => reject(tx.error);
   });
@@ -183,7 +320,7 @@ function flush(csrf) {
 
 async function drain(csrf) {
   const sent = [];
-  const entries = await store("readonly", (outbox) => outbox.getAll());
+  const entries = await store("outbox", "readonly", (outbox) => outbox.getAll());
   for (const entry of entries) {
     if (entry.state !== "pending") continue;
     let body = entry.body;
@@ -206,30 +343,38 @@ async function drain(csrf) {
       break; // still offline
     }
     if (response.ok) {
-      await store("readwrite", (outbox) => outbox.delete(entry.id));
+      await store("outbox", "readwrite", (outbox) => outbox.delete(entry.id));
     } else if (FINAL.includes(response.status)) {
       entry.state = "failed";
       entry.status = response.status;
-      await store("readwrite", (outbox) => outbox.put(entry));
+      await store("outbox", "readwrite", (outbox) => outbox.put(entry));
     } else {
       break; // not logged in, forbidden or server trouble: try again later
     }
     sent.push({ attempt: entry.attempt, item: entry.item, status: response.status });
   }
-  return report(sent);
+  return (await report(sent)).pending;
 }
 
-// Tell every open page what the outbox holds; resolves to the number still pending.
+// Tell every open page what the outbox holds; resolves to that message.
 async function report(sent) {
-  const entries = await store("readonly", (outbox) => outbox.getAll());
+  const entries = await store("outbox", "readonly", (outbox) => outbox.getAll());
+  const answers = entries.filter((e) => e.kind !== "done");
   const message = {
     type: "outbox",
-    entries: entries.map((e) => ({ attempt: e.attempt, item: e.item, state: e.state })),
+    // The fields of each answer, so that a page reloaded from the device shows the choice.
+    entries: answers.map((e) => ({ attempt: e.attempt, item: e.item, state: e.state, fields: fields(e.body) })),
     sent,
+    pending: entries.filter((e) => e.state === "pending").length,
   };
   const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   pages.forEach((client) => client.postMessage(message));
-  return entries.filter((e) => e.state === "pending").length;
+  return message;
+}
+
+function fields(body) {
+  const hidden = ["csrfmiddlewaretoken", "answer_id", "answered_at", "item", "seconds"];
+  return [...new URLSearchParams(body)].filter(([name]) => !hidden.includes(name));
 }
 
 self.addEventListener("sync", (event) => {
@@ -245,15 +390,21 @@ self.addEventListener("sync", (event) => {
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   const reply = (value) => event.ports[0] && event.ports[0].postMessage(value);
-  if (data.type === "sync") event.waitUntil(flush(data.csrf).then(reply));
+  const fail = () => reply(null);
+  if (data.type === "sync") event.waitUntil(flush(data.csrf).then(reply, fail));
+  else if (data.type === "status") event.waitUntil(report([]).then(reply, fail));
   else if (data.type === "queue" && ANSWER.test(new URL(data.url, self.location).pathname))
-    event.waitUntil(enqueue(new URL(data.url, self.location).pathname, data.body, data.contentType).then(reply));
-  else if (data.type === "status") event.waitUntil(report([]).then(reply));
+    event.waitUntil(
+      enqueue(new URL(data.url, self.location).pathname, data.body, data.contentType)
+        .then((message) => message.pending)
+        .then(reply, fail),
+    );
+  else if (data.type === "keep" && data.module) event.waitUntil(keep(data.module).then(reply, fail));
+  else if (data.type === "kept") event.waitUntil(store("kept", "readonly", (s) => s.getAll()).then(reply, fail));
+  else if (data.type === "drop") event.waitUntil(drop(data.module).then(reply, fail));
   else if (data.type === "logout")
     event.waitUntil(
-      Promise.all([caches.delete(PAGES), store("readwrite", (outbox) => outbox.clear())]).then(() =>
-        reply(0),
-      ),
+      Promise.all([forget(), store("outbox", "readwrite", (outbox) => outbox.clear())]).then(() => reply(0), fail),
     );
 });
 
