@@ -1,4 +1,6 @@
-"""The adaptive engine's view of the item bank, built once per bank state and cached."""
+"""The adaptive engine's view of the item bank, built once per bank state and cached,
+and the two placement engines: against the role's targets (decision 0011) for a learner
+with a role, the five-band placement (decision 0005) for one without."""
 
 from __future__ import annotations
 
@@ -10,23 +12,42 @@ from uuid import UUID
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
-from hocvu.assessment.models import BankRevision, ItemExposure, PlacementCount
+from hocvu.assessment.models import BankRevision, ItemExposure, PlacementCount, PlacementPrior
+from hocvu.content import standards
 from hocvu.content.models import ItemStatus
 from hocvu.content.services import LEVEL_CUTS, bank_items
-from hocvu.framework.models import FrameworkVersion
+from hocvu.framework.models import FrameworkVersion, RoleTarget
+from hocvu.psychometrics import targeting
 from hocvu.psychometrics.cat import AdaptiveSession, Blueprint, CATConfig, ItemBank
+from hocvu.psychometrics.targeting import CompetencePrior, TargetConfig, TargetSession
 
-#: The placement test: at most 60 questions (about 15 minutes), at least one question per
-#: competence so every competence is touched, stopping once each area's level is decided
-#: with 90 % confidence or measured to SE 0.35. Exposure: no item to more than 25 %.
+#: The five-band placement, for a learner without a role (decision 0005): at most 30
+#: questions (about 15 minutes at 30 s each), at least one per competence, stopping once
+#: each area's level is decided with 90 % confidence or measured to SE 0.35. Exposure: no
+#: item to more than 25 %. (Until decision 0011 every learner took it with at most 60.)
 PLACEMENT = CATConfig(
-    max_length=60,
+    max_length=30,
     min_length=24,
     se_target=0.35,
     level_confidence=0.9,
     cuts=LEVEL_CUTS,
     exposure_cap=0.25,
 )
+
+#: Placement against the role's targets (decision 0011): per competence, "at the target
+#: level or not" at the recorded standard's cut, decided at 90 % posterior confidence; at
+#: most 30 questions (15 minutes at 30 s a question); what stays undecided is settled by
+#: one short check on the path. Exposure: no item to more than 25 %.
+TARGETS = TargetConfig(
+    max_length=30,
+    min_length=0,
+    confidence=0.9,
+    min_gain=0.001,
+    exposure_cap=0.25,
+)
+
+#: An engine session of either kind.
+Session = AdaptiveSession | TargetSession
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, UUID], OperationalBank] = {}
@@ -130,6 +151,83 @@ def count_placement(version_id: int) -> None:
     _add_one(PlacementCount, "sessions", framework_version_id=version_id)
 
 
-def resume(version: FrameworkVersion, state: dict[str, object]) -> AdaptiveSession:
-    """The session of a placement attempt, rebuilt from its stored state."""
-    return AdaptiveSession.from_dict(operational_bank(version).bank, state)
+def resume(version: FrameworkVersion, state: dict[str, object]) -> Session:
+    """The session of a placement attempt, rebuilt from its stored state (either engine)."""
+    bank = operational_bank(version).bank
+    if state.get("engine") == targeting.ENGINE:
+        return TargetSession.from_dict(bank, state)
+    return AdaptiveSession.from_dict(bank, state)
+
+
+def max_questions(state: dict[str, object]) -> int:
+    """The most questions the attempt of ``state`` may show (pilot questions included)."""
+    config = state.get("config")
+    if isinstance(config, dict) and isinstance(config.get("max_length"), int):
+        return int(config["max_length"])
+    return PLACEMENT.max_length
+
+
+def role_targets(version: FrameworkVersion, role_code: str) -> dict[str, int]:
+    """The target level per competence code of ``role_code`` ({} without such a role)."""
+    if not role_code:
+        return {}
+    return dict(
+        RoleTarget.objects.filter(profile__version=version, profile__code=role_code).values_list(
+            "competence__code", "level"
+        )
+    )
+
+
+def placement_prior(version: FrameworkVersion, role_code: str, bank: ItemBank) -> CompetencePrior:
+    """The role's prior: the latest empirical-Bayes fit for it (``fit_placement_prior``),
+    or, before there is one, the documented default (decision 0011)."""
+    row = (
+        PlacementPrior.objects.filter(framework_version=version, role_code=role_code)
+        .order_by("-fitted_at", "-pk")
+        .first()
+    )
+    if row is not None:
+        try:
+            prior = CompetencePrior.from_dict(row.prior)
+        except ValueError:
+            prior = None
+        if prior is not None and prior.codes == bank.competence_codes:
+            return prior
+    return CompetencePrior.for_bank(bank)
+
+
+def start_session(
+    version: FrameworkVersion,
+    role_code: str,
+    *,
+    seed: int,
+    exclude: set[str],
+    exposure_counts: dict[str, int],
+    exposure_sessions: int,
+) -> Session:
+    """A new placement: against the role's targets when the learner has a role with
+    targets, otherwise the five-band placement."""
+    ob = operational_bank(version)
+    targets = role_targets(version, role_code)
+    if any(level > 0 for level in targets.values()):
+        std = standards.in_force()
+        return TargetSession.start(
+            ob.bank,
+            placement_prior(version, role_code, ob.bank),
+            targets,
+            {level: std.cut(level) for level in range(1, len(LEVEL_CUTS) + 1)},
+            seed=seed,
+            config=TARGETS,
+            exclude=exclude,
+            exposure_counts=exposure_counts,
+            exposure_sessions=exposure_sessions,
+        )
+    return AdaptiveSession.start(
+        ob.bank,
+        seed=seed,
+        config=PLACEMENT,
+        blueprint=ob.blueprint,
+        exclude=exclude,
+        exposure_counts=exposure_counts,
+        exposure_sessions=exposure_sessions,
+    )

@@ -141,3 +141,26 @@ class PlacementCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.framework_version_id} · {self.sessions}"
+
+
+class PlacementPrior(models.Model):
+    """The prior of placement against targets for one role (decision 0011): the role's
+    mean ability per competence and the variance components (general, area, competence)
+    estimated from earlier placements (empirical Bayes, ``manage.py fit_placement_prior``).
+    Rows are added, never changed: a placement records the prior it started with."""
+
+    framework_version = models.ForeignKey(
+        "framework.FrameworkVersion", on_delete=models.CASCADE, related_name="+"
+    )
+    role_code = models.CharField(_("role"), max_length=64)
+    prior = models.JSONField()
+    n_learners = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("placement prior")
+        verbose_name_plural = _("placement priors")
+        indexes = [models.Index(fields=["framework_version", "role_code", "-fitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.framework_version_id} · {self.role_code} · {self.n_learners}"

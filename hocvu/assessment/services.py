@@ -88,6 +88,8 @@ class Outcome:
     kind: str = ""
     #: Placement: the question to show next, chosen once with this answer (None at the end).
     next_item: Item | None = None
+    #: Placement: the most questions the test may show.
+    maximum: int = 0
 
 
 def attempt_for(user: Any, attempt_id: UUID | str) -> Attempt:
@@ -434,6 +436,11 @@ def record_answer(
                 n_answered=attempt.n_answered,
                 kind=attempt.kind,
                 next_item=following,
+                maximum=(
+                    engine.max_questions(attempt.state)
+                    if attempt.kind == AttemptKind.PLACEMENT
+                    else 0
+                ),
             )
     except IntegrityError:
         # Two copies of the same answer raced; the other one won. Report its outcome.
@@ -474,6 +481,7 @@ def _replay(previous: Response, attempt: Attempt, item_uuid: UUID, answer: Any) 
         n_answered=attempt.n_answered,
         kind=attempt.kind,
         next_item=attempt.pending_item if attempt.status == AttemptStatus.ACTIVE else None,
+        maximum=engine.max_questions(attempt.state) if attempt.kind == AttemptKind.PLACEMENT else 0,
     )
 
 

@@ -9,7 +9,8 @@ receiver's write commits or rolls back with the answer itself.
 from django.dispatch import Signal
 
 #: A placement test ended. Keyword arguments: ``learner``, ``version`` (the framework
-#: version), ``result`` (the engine's ``CATResult``).
+#: version), ``result`` (the engine's result: a ``TargetResult`` for a placement against
+#: the role's targets, a ``CATResult`` for the five-band placement).
 placement_finished = Signal()
 
 #: A practice or review answer was scored (never sent during an exam: a review card's due
@@ -17,6 +18,7 @@ placement_finished = Signal()
 practice_answered = Signal()
 
 #: A module's mastery check ended. Keyword arguments: ``learner``, ``module``, ``level``
-#: (the check's level), ``correct``, ``total``. A receiver returns True when the check
-#: passed (the learner tests out of the module).
+#: (the check's level), ``correct``, ``total``, ``answers`` (``(score, a, b, c)`` per
+#: question, so the check can settle what placement left undecided). A receiver returns
+#: True when the check passed (the learner tests out of the module).
 mastery_check_finished = Signal()

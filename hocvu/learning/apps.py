@@ -21,7 +21,9 @@ class LearningConfig(AppConfig):
         def on_check(
             learner: Any, module: Any, level: int, correct: int, total: int, **kwargs: Any
         ) -> bool:
-            return services.pass_mastery_check(learner, module, level, correct, total)
+            return services.pass_mastery_check(
+                learner, module, level, correct, total, answers=kwargs.get("answers")
+            )
 
         signals.placement_finished.connect(on_placement, weak=False, dispatch_uid="learning")
         signals.practice_answered.connect(on_practice, weak=False, dispatch_uid="learning")

@@ -28,6 +28,11 @@ class Proficiency(models.Model):
     n_answers = models.PositiveIntegerField(default=0)
     n_correct = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=16, choices=EstimateSource.choices)
+    # From placement against the role's targets (decision 0011): the posterior probability
+    # that the competence is at its target, and whether placement left that undecided (the
+    # path then asks for one short check first, which settles it).
+    p_target = models.FloatField(_("probability at target"), null=True, blank=True)
+    needs_check = models.BooleanField(_("short check needed"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
+from hocvu.assessment import bank as engine
 from hocvu.assessment import services as assessment
 from hocvu.assessment.forms import answer_error_text, record_form_answer
 from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
@@ -66,6 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "minutes_left": sum(s.minutes_left for s in steps),
             "continue_lesson": learning.continue_where_left(learner),
             "due": len(learning.due_reviews(learner)),
+            "placement_maximum": engine.TARGETS.max_length,
             "streak": learning.streak(learner),
         },
     )
@@ -74,7 +76,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def placement_start(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return render(request, "learning/placement_intro.html", {})
+        return render(
+            request, "learning/placement_intro.html", {"maximum": engine.TARGETS.max_length}
+        )
     program = _program_or_404()
     attempt = assessment.start_placement(_learner(request), program.framework_version)
     return redirect("placement", attempt_id=attempt.pk)
@@ -105,7 +109,9 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
             if not fragment:
                 return redirect("placement", attempt_id=attempt_id)
             # The next question was chosen with the answer: render it, no second request.
-            return _placement_page(request, attempt_id, outcome.next_item, outcome.n_answered)
+            return _placement_page(
+                request, attempt_id, outcome.next_item, outcome.n_answered, maximum=outcome.maximum
+            )
     attempt = assessment.attempt_for(request.user, attempt_id)
     if attempt.kind != AttemptKind.PLACEMENT:
         raise Http404("not a placement test")
@@ -116,7 +122,14 @@ def placement_question(request: HttpRequest, attempt_id: uuid.UUID) -> HttpRespo
         status = 200  # htmx swaps only successful responses; the error is in the page
     typed = _typed(request) if error else {}
     return _placement_page(
-        request, attempt.pk, question, attempt.n_answered, error, status, typed=typed
+        request,
+        attempt.pk,
+        question,
+        attempt.n_answered,
+        error,
+        status,
+        typed=typed,
+        maximum=engine.max_questions(attempt.state),
     )
 
 
@@ -142,6 +155,7 @@ def _placement_page(
     status: int = 200,
     *,
     typed: dict[str, str] | None = None,
+    maximum: int = engine.TARGETS.max_length,
 ) -> HttpResponse:
     fragment = request.headers.get("HX-Request") == "true"
     return render(
@@ -152,8 +166,8 @@ def _placement_page(
             "item": item,
             "answer_id": uuid.uuid4(),
             "number": n_answered + 1,
-            "maximum": 60,
-            "percent": min(100, round(100 * n_answered / 60)),
+            "maximum": maximum,
+            "percent": min(100, round(100 * n_answered / max(maximum, 1))),
             "error": error,
             "typed": typed or {},
         },

@@ -39,7 +39,8 @@ from tests.learning import (
     wrong_answer,
 )
 
-MAX_PLACEMENT = 60
+#: The most questions a placement shows (decision 0011: 30, about 15 minutes).
+MAX_PLACEMENT = 30
 N_COMPETENCES = 24
 
 
@@ -633,7 +634,7 @@ def run_placement(learner: Any, attempt: Attempt, theta: float, seed: int) -> li
             break
         assert services.next_placement_item(attempt) == item, "the pending question changed"
         shown.append(item)
-        assert len(shown) <= MAX_PLACEMENT, "more than 60 questions"
+        assert len(shown) <= MAX_PLACEMENT, "more than the maximum of questions"
         outcome = answer(learner, attempt, item, who.answer(item))
         if outcome.finished:
             break
@@ -671,7 +672,7 @@ def test_a_whole_placement_run(curriculum: Shipped) -> None:
     assert second.status == AttemptStatus.FINISHED
 
 
-def test_placement_with_pilot_items_stays_within_60_questions(curriculum: Shipped) -> None:
+def test_placement_with_pilot_items_stays_within_the_maximum(curriculum: Shipped) -> None:
     # Turn a handful of questions into pilot questions: every 6th placement question is one.
     pilots = Item.objects.filter(competence__version=curriculum.version).order_by("code")[::25]
     Item.objects.filter(pk__in=[i.pk for i in pilots]).update(status=ItemStatus.PILOT)
@@ -852,7 +853,7 @@ def test_placement_resumes_on_another_device(learner: Any, curriculum: Shipped) 
     assert url2 == url
     assert fields2["item"] == pending, "the pending question changed on the other device"
     # The page counts on from where the phone stopped: question 4.
-    assert re.search(r"\b4\b[^<]*\b60\b", computer.get(url).content.decode())
+    assert re.search(rf"\b4\b[^<]*\b{MAX_PLACEMENT}\b", computer.get(url).content.decode())
     # Answering there moves the same attempt on; the phone's old form is then stale.
     item = Item.objects.get(uid=pending)
     assert computer.post(url, {**fields2, **form_data(item, right_answer(item))}).status_code == 302

@@ -24,7 +24,7 @@ from hocvu.content.models import (
     Module,
     RevisionStatus,
 )
-from hocvu.content.services import LEVEL_CUTS
+from hocvu.content.standards import level_cuts
 from hocvu.framework.models import Competence, Prerequisite
 from hocvu.learning import services as learning
 from hocvu.learning.models import (
@@ -58,8 +58,10 @@ def minutes(lesson: Lesson) -> int:
 
 
 def mean_for(level: int) -> float:
-    """An ability in the middle of ``level``'s band (band 0 below the first cut)."""
-    return LEVEL_CUTS[0] - 0.5 if level == 0 else LEVEL_CUTS[level - 1] + 0.5
+    """An ability in the middle of ``level``'s band by the standard in force (band 0 below
+    the first cut)."""
+    cuts = level_cuts()
+    return cuts[0] - 0.5 if level == 0 else cuts[level - 1] + 0.5
 
 
 def set_levels(learner: Any, curriculum: Shipped, levels: dict[str, int]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hocvu.content import linter, services, standards
@@ -36,7 +37,11 @@ def installed_rows(version_code: str | None) -> list[Row]:
     program's), with their current (calibrated or provisional) parameters."""
     items = Item.objects.filter(status=ItemStatus.OPERATIONAL)
     if version_code:
-        items = items.filter(competence__version__code=version_code)
+        try:
+            items = items.filter(competence__version__uuid=version_code)
+            items.exists()
+        except (ValidationError, ValueError) as exc:
+            raise CommandError(f"--framework: {exc}") from exc
     else:
         program = services.default_program()
         if program is None:
@@ -53,7 +58,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--shipped", action="store_true", help="the shipped item files")
-        parser.add_argument("--framework", help="framework version code (installed bank)")
+        parser.add_argument("--framework", help="framework version uuid (installed bank)")
         parser.add_argument("--id", help="id of the new standard (default: decided-date)")
         parser.add_argument("--in-force-from", help="YYYY-MM-DD (default: today)")
         parser.add_argument("--rationale", default="", help="why the study was run")
