@@ -275,8 +275,8 @@ def test_enemies_never_share_a_form(exam_world: Any) -> None:
 
 
 def shipped_blueprint_and_pool(role_code: str) -> tuple[Any, Any]:
-    """The shipped framework's role targets and the shipped bank with the provisional
-    parameters ``install_curriculum`` gives it (no database)."""
+    """The shipped framework's role targets and the shipped secure exam pool with the
+    provisional parameters ``install_exam_pool`` gives it (no database)."""
     from hocvu.certification import exam
     from hocvu.content.services import provisional_parameters
 
@@ -290,7 +290,7 @@ def shipped_blueprint_and_pool(role_code: str) -> tuple[Any, Any]:
     targets = [(area_of[c], c, int(level)) for c, level in role["targets"].items()]
     cells = exam.blueprint_for_targets(targets)
     pool: dict[tuple[str, int], list[Any]] = {}
-    for path in sorted((ROOT / "hocvu/content/data/curriculum").glob("area-*.toml")):
+    for path in sorted((ROOT / "hocvu/content/data/exam").glob("area-*.toml")):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         for n, raw in enumerate(data.get("items", [])):
             comp, level = str(raw["competence"]), int(raw["level"])
