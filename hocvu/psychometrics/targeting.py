@@ -99,6 +99,7 @@ __all__ = [
     "TargetResult",
     "TargetSession",
     "classify",
+    "fit_role_priors",
     "settle_with_answers",
 ]
 
@@ -337,6 +338,62 @@ class CompetencePrior:
     def fingerprint(self) -> str:
         raw = json.dumps(self.to_dict(), sort_keys=True).encode()
         return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def fit_role_priors(
+    codes: Sequence[str],
+    areas: Sequence[str],
+    roles: Sequence[str],
+    means: ArrayLike,
+    covariances: ArrayLike,
+    *,
+    shrink: float = 20.0,
+    all_roles: Iterable[str] = (),
+) -> tuple[CompetencePrior, dict[str, CompetencePrior]]:
+    """Empirical-Bayes priors per role from earlier placements (decision 0011).
+
+    The variance components are fitted (:meth:`CompetencePrior.fit`) on the posteriors
+    pooled *within* roles (each learner's mean moved by the overall mean minus their
+    role's mean), so they describe how learners of one role differ. Each role's mean is
+    its learners' mean pulled towards the overall mean as if the overall mean were
+    ``shrink`` more learners: a role with few placements stays close to everyone's mean.
+
+    Parameters
+    ----------
+    codes, areas : sequence of str
+    roles : sequence of str, length n
+        The role of each learner.
+    means : array_like, shape (n, K)
+    covariances : array_like, shape (n, K, K)
+    shrink : float
+    all_roles : iterable of str
+        Roles to give a prior even without placements (they get the overall mean).
+
+    Returns
+    -------
+    (pooled, by_role)
+        The pooled prior (overall mean) and one prior per role.
+    """
+    m = _finite("means", means)
+    if m.ndim != 2 or len(roles) != m.shape[0]:
+        raise ValueError("one role per learner is required")
+    if not (math.isfinite(shrink) and shrink >= 0):
+        raise ValueError("shrink must be >= 0")
+    role_arr = np.array([str(r) for r in roles])
+    overall = m.mean(axis=0)
+    centred = m.copy()
+    role_means: dict[str, tuple[int, FloatArray]] = {}
+    for role in sorted(set(role_arr.tolist())):
+        mask = role_arr == role
+        role_means[role] = (int(mask.sum()), m[mask].mean(axis=0))
+        centred[mask] += overall - role_means[role][1]
+    pooled = CompetencePrior.fit(codes, areas, centred, covariances)
+    by_role = {}
+    for role in sorted(set(role_means) | {str(r) for r in all_roles}):
+        k, mu = role_means.get(role, (0, overall))
+        mean = (k * mu + shrink * overall) / (k + shrink) if k + shrink > 0 else overall
+        by_role[role] = pooled.with_mean(mean)
+    return pooled, by_role
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from hocvu.psychometrics.targeting import (
     TargetConfig,
     TargetSession,
     classify,
+    fit_role_priors,
     settle_with_answers,
 )
 
@@ -264,3 +265,27 @@ def test_settle_with_answers_moves_the_probability_the_right_way() -> None:
         settle_with_answers(0.0, 0.0, 0.0, [])
     with pytest.raises(ValueError):
         settle_with_answers(0.0, 1.0, 0.0, [(2, 1.0, 0.0, 0.0)])
+
+
+def test_role_priors_pool_the_spread_and_shrink_small_roles_to_the_mean() -> None:
+    rng = np.random.default_rng(7)
+    areas = [c[0] for c in COMPS]
+    base = CompetencePrior.hierarchical(COMPS, areas, general=0.5, area=0.3, specific=0.2)
+    roles, means = [], []
+    for role, shift, n in (("big", 1.0, 3000), ("small", -1.0, 10)):
+        draws = rng.multivariate_normal(np.full(9, shift), base.cov, size=n)
+        roles += [role] * n
+        means.append(draws)
+    m = np.vstack(means)
+    covs = np.zeros((m.shape[0], 9, 9))  # exact abilities: no posterior spread
+    pooled, by_role = fit_role_priors(COMPS, areas, roles, m, covs, shrink=20.0, all_roles=["none"])
+    # The spread is the within-role one (not inflated by the two roles' distance).
+    assert pooled.general == pytest.approx(0.5, abs=0.06)
+    assert by_role["big"].mean.mean() == pytest.approx(1.0, abs=0.05)
+    # Ten learners count for a third against twenty "learners" of the overall mean.
+    overall = m.mean(axis=0).mean()
+    small = by_role["small"].mean.mean()
+    assert small == pytest.approx((10 * -1.0 + 20 * overall) / 30, abs=0.15)
+    assert by_role["none"].mean.mean() == pytest.approx(overall)
+    with pytest.raises(ValueError):
+        fit_role_priors(COMPS, areas, roles[:-1], m, covs)

@@ -21,7 +21,7 @@ from hocvu.assessment import bank as engine
 from hocvu.assessment.models import Attempt, AttemptKind, AttemptStatus, PlacementPrior
 from hocvu.content import services as content
 from hocvu.framework.models import FrameworkVersion, RoleProfile
-from hocvu.psychometrics.targeting import ENGINE, CompetencePrior
+from hocvu.psychometrics.targeting import ENGINE, fit_role_priors
 
 
 class Command(BaseCommand):
@@ -63,23 +63,17 @@ class Command(BaseCommand):
                 f"(at least {options['min_learners']}); the default prior stays in use"
             )
             return
-        roles = np.array([r for r, _, _ in latest.values()])
+        roles = [r for r, _, _ in latest.values()]
         means = np.array([m for _, m, _ in latest.values()])
         covs = np.array([c for _, _, c in latest.values()])
-        overall = means.mean(axis=0)
-        centred = means.copy()
-        role_means: dict[str, tuple[int, np.ndarray]] = {}
-        for role in sorted(set(roles.tolist())):
-            mask = roles == role
-            role_means[role] = (int(mask.sum()), means[mask].mean(axis=0))
-            centred[mask] += overall - role_means[role][1]
-        pooled = CompetencePrior.fit(codes, areas, centred, covs)
-        shrink = float(options["shrink"])
+        profiles = list(RoleProfile.objects.filter(version=version).order_by("code"))
+        pooled, by_role = fit_role_priors(
+            codes, areas, roles, means, covs,
+            shrink=float(options["shrink"]), all_roles=[p.code for p in profiles],
+        )  # fmt: skip
         made = 0
-        for profile in RoleProfile.objects.filter(version=version).order_by("code"):
-            k, mu = role_means.get(profile.code, (0, overall))
-            mean = (k * mu + shrink * overall) / (k + shrink) if k + shrink > 0 else overall
-            prior = pooled.with_mean(mean)
+        for profile in profiles:
+            prior = by_role[profile.code]
             PlacementPrior.objects.create(
                 framework_version=version,
                 role_code=profile.code,
@@ -88,7 +82,8 @@ class Command(BaseCommand):
             )
             made += 1
             self.stdout.write(
-                f"  {profile.code}: {k} placements, mean ability {float(mean.mean()):+.2f}"
+                f"  {profile.code}: {roles.count(profile.code)} placements, mean ability "
+                f"{float(prior.mean.mean()):+.2f}"
             )
         self.stdout.write(
             f"fitted from {n} placements: general variance {pooled.general:.2f}, area "
