@@ -32,6 +32,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
@@ -39,8 +40,9 @@ from pydantic import ConfigDict, ValidationError
 
 from hocvu.assessment import services
 from hocvu.assessment.forms import public_item
-from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, Response
+from hocvu.assessment.models import FEEDBACK_KINDS, Attempt, AttemptKind, AttemptStatus, Response
 from hocvu.content.models import Item
+from hocvu.content.services import default_program
 
 router = Router(tags=["attempts"])
 
@@ -161,21 +163,17 @@ def _attempt_or_none(request: HttpRequest, attempt_id: str) -> Attempt | None:
         return None
 
 
-@router.get(
-    "/{attempt_id}",
-    auth=django_auth,
-    response={200: AttemptOut, 404: ProblemOut},
-    url_name="attempt_state",
-)
-def attempt_state(request: HttpRequest, attempt_id: str) -> Any:
-    """The caller's own attempt: its questions (without keys) and what is answered."""
-    attempt = _attempt_or_none(request, attempt_id)
-    if attempt is None:
-        return _problem(404, "not_found", "attempt not found")
+def _state(attempt: Attempt) -> dict[str, Any]:
     items: list[Item]
     if attempt.kind == AttemptKind.PLACEMENT:
-        # Only the question the engine chose; the next one is chosen after this answer.
-        items = [attempt.pending_item] if attempt.pending_item is not None else []
+        # Only the question to answer now: the pending one, or the engine's choice made
+        # here once (right after the start, or after a pilot question) and kept.
+        pending = (
+            services.next_placement_item(attempt)
+            if attempt.status == AttemptStatus.ACTIVE
+            else None
+        )
+        items = [pending] if pending is not None else []
     else:
         items = services.practice_items(attempt)
     answered = Response.objects.filter(attempt=attempt).select_related("item").order_by("position")
@@ -188,6 +186,37 @@ def attempt_state(request: HttpRequest, attempt_id: str) -> Any:
         "items": [public_item(i) for i in items],
         "answered": [{"item": r.item.uid, "answer_id": r.answer_id} for r in answered],
     }
+
+
+@router.post(
+    "/placement",
+    auth=django_auth,
+    response={201: AttemptOut, 404: ProblemOut},
+    url_name="placement_start",
+)
+def placement_start(request: HttpRequest) -> Any:
+    """Start the caller's placement test, or resume the unfinished one; the state lists
+    its first question."""
+    program = default_program()
+    if program is None:
+        return _problem(404, "not_found", "no program is published")
+    with transaction.atomic():
+        attempt = services.start_placement(request.user, program.framework_version)  # type: ignore[arg-type]
+    return Status(201, _state(attempt))
+
+
+@router.get(
+    "/{attempt_id}",
+    auth=django_auth,
+    response={200: AttemptOut, 404: ProblemOut},
+    url_name="attempt_state",
+)
+def attempt_state(request: HttpRequest, attempt_id: str) -> Any:
+    """The caller's own attempt: its questions (without keys) and what is answered."""
+    attempt = _attempt_or_none(request, attempt_id)
+    if attempt is None:
+        return _problem(404, "not_found", "attempt not found")
+    return _state(attempt)
 
 
 @router.post(

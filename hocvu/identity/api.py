@@ -10,11 +10,11 @@ the person is outside the caller's scope.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Path, Router, Schema, Status
 from ninja.security import django_auth
 
 from hocvu.framework import services as framework
@@ -24,6 +24,8 @@ from hocvu.identity.services import update_person
 router = Router(tags=["people"], auth=django_auth)
 
 MAX_TEXT = 255
+#: A person's identifier: 1 up to the largest 64-bit integer (beyond it: 400, not a 500).
+PersonId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 # Bidirectional embeddings, overrides and isolates: they make a name display differently
 # from what it is (a "Trojan Source" name in lists and exports).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -71,12 +73,12 @@ def _job_roles() -> set[str]:
 
 
 @router.get("/{person_id}", response=PersonOut)
-def get_person(request: HttpRequest, person_id: int) -> Any:
+def get_person(request: HttpRequest, person_id: PersonId) -> Any:
     return access.person_for(request.user, person_id, "person.view")
 
 
 @router.patch("/{person_id}", response={200: PersonOut, 400: ErrorOut, 403: ErrorOut})
-def patch_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> Any:
+def patch_person(request: HttpRequest, person_id: PersonId, payload: PersonPatch) -> Any:
     person = access.person_for(request.user, person_id, "person.manage")
     if access.outranks(person, request.user):
         return _problem(403, "forbidden", "this person holds rights you cannot change")
