@@ -398,6 +398,10 @@ def record_answer(
                 item = Item.objects.filter(uid=item_uuid).first()
             if item is None:
                 raise AnswerError("not_in_attempt", "this question is not part of the attempt")
+            if (item.pool == ItemPool.EXAM) != (attempt.kind == AttemptKind.EXAM):
+                # The pools never meet: no secure item outside an exam (its feedback would
+                # show the key), no learning item in one.
+                raise AnswerError("not_in_attempt", "this question is not part of the attempt")
             if attempt.kind == AttemptKind.PLACEMENT:
                 if attempt.pending_item_id != item.pk:
                     raise AnswerError("not_in_attempt", "this is not the current question")
