@@ -329,13 +329,14 @@ def hours(minutes: float) -> str:
 
 
 def stricter_levels(theta: np.ndarray, se: np.ndarray, reached: float) -> np.ndarray:
-    """The platform's ``level_reached`` rule, vectorized, for a given probability."""
-    from hocvu.content.services import LEVEL_CUTS
+    """The platform's ``level_reached`` rule, vectorized, for a given probability (the
+    cuts of the recorded standard, decision 0010)."""
+    from hocvu.content.standards import level_cuts
     from hocvu.learning.services import probability_at_least
 
     out = np.zeros(theta.shape, dtype=np.int64)
     p = np.vectorize(probability_at_least)
-    for cut in LEVEL_CUTS:
+    for cut in level_cuts():
         out += p(theta, se, cut) >= reached
     return out
 
