@@ -54,7 +54,8 @@ def test_login_lands_on_home_with_name_then_logout(
     expect(main).to_contain_text("HĐND xã A")
     # The learner's job role points at their target profile.
     expect(main).to_contain_text("Đại biểu HĐND cấp xã")
-    expect(page.locator("nav.main a[href='/units/']")).to_have_text("Đơn vị")
+    expect(page.locator("nav.main a[href='/learn/']")).to_have_text("Học tập")
+    expect(page.locator("nav.main a[href='/units/']")).to_have_count(0)  # not a manager
     expect(page.locator(LOGOUT_BUTTON)).to_have_text("Đăng xuất")
     shoot("home-learner")
 
