@@ -258,6 +258,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env("DATABASE_URL", "sqlite://"))}
+
+def replica_database(url: str) -> dict[str, object]:
+    """A read replica of the default database (``hocvu.replicas``, docs/scaling.md); under
+    test it is Django's mirror of the default database, so the same rows are seen."""
+    return {**database_from_url(url), "TEST": {"MIRROR": "default"}}
+
+
+# The manager's dashboards, reports and exports read from it; everything else, and every
+# write, from the default database (the router sends nothing there by model).
+if env("HOCVU_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = replica_database(env("HOCVU_REPLICA_DATABASE_URL"))
+    DATABASE_ROUTERS = ["hocvu.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"

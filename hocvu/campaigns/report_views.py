@@ -3,7 +3,8 @@
 Views parse, authorize (``hocvu.identity.access``: outside the caller's scope is 404,
 people without a unit to see are sent to log in) and hand over to ``reports`` and
 ``quality``. Exports are written to a temporary file and streamed from it, so a large
-unit's spreadsheet never sits in memory.
+unit's spreadsheet never sits in memory. They read from the read replica when one is
+configured (``hocvu.replicas``); the export's audit event is written to the primary.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from hocvu.campaigns.progress import local_day
 from hocvu.identity import access
 from hocvu.organizations.models import Unit
 from hocvu.organizations.services import ancestors
+from hocvu.replicas import replica_reads
 
 ISSUE_LABELS = {
     "no_date_of_birth": gettext_lazy("No date of birth"),
@@ -89,6 +91,7 @@ def _file_name(unit: Unit, extension: str) -> str:
 
 @require_GET
 @viewer_required
+@replica_reads
 def report_xlsx(request: HttpRequest, unit_id: int) -> HttpResponseBase:
     unit = _unit(request, unit_id)
     try:
@@ -109,6 +112,7 @@ def report_xlsx(request: HttpRequest, unit_id: int) -> HttpResponseBase:
 
 @require_GET
 @viewer_required
+@replica_reads
 def report_pdf(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit(request, unit_id)
     try:
@@ -127,6 +131,7 @@ def _trail(user: Any, unit: Unit) -> list[Unit]:
 
 @require_GET
 @viewer_required
+@replica_reads
 def unit_quality(request: HttpRequest, unit_id: int) -> HttpResponse:
     """The subtree's data quality in figures, each linked to its people and to the fix."""
     unit = _unit(request, unit_id)
@@ -163,6 +168,7 @@ def unit_quality(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 @require_GET
 @viewer_required
+@replica_reads
 def quality_people(request: HttpRequest, unit_id: int) -> HttpResponse:
     """The people behind a data-quality figure, each with a link to their edit page."""
     unit = _unit(request, unit_id)

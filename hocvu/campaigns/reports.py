@@ -457,9 +457,13 @@ def _write_people_postgresql(report: Report, stream: IO[bytes], date_style: str)
     rows are finished ``<row>`` elements, read through a server-side cursor. Python only
     moves bytes, so a million people cost seconds, not a minute (BENCHMARKS.md)."""
     from django.conf import settings
-    from django.db import connection
+    from django.db import connections, router
 
     from hocvu.identity.models import User
+
+    # Raw SQL bypasses the router: ask it, so the export reads from the read replica
+    # when the view runs in its scope (hocvu.replicas).
+    connection = connections[router.db_for_read(PersonStatus)]
 
     english = (get_language() or "vi").startswith("en")
     titles = role_titles()

@@ -1,7 +1,9 @@
 """The unit manager's pages under /manage/: progress dashboards, people, campaigns.
 
 Views parse, authorize (``hocvu.identity.access``: outside the caller's scope is 404) and
-render; the figures come from ``services`` and cost a fixed number of queries.
+render; the figures come from ``services`` and cost a fixed number of queries. The pages
+that only read (``replica_reads``) read from the read replica when one is configured; the
+campaign pages, which follow a write, read from the primary.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from hocvu.campaigns.progress import local_day
 from hocvu.identity import access
 from hocvu.organizations.models import Unit
 from hocvu.organizations.services import ancestors
+from hocvu.replicas import replica_reads
 
 LABELS = {
     "people": pgettext_lazy("progress", "People"),
@@ -62,6 +65,7 @@ def _trail(user: Any, unit: Unit) -> list[Unit]:
 
 
 @manager_required
+@replica_reads
 def home(request: HttpRequest) -> HttpResponse:
     """The top units of the manager's scope with their figures, and their campaigns."""
     paths = access.scope_paths(request.user, "unit.view")
@@ -99,6 +103,7 @@ def _measure_rows(unit: Unit, totals: services.Totals) -> list[dict[str, Any]]:
 
 
 @manager_required
+@replica_reads
 def unit_dashboard(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = access.unit_for(request.user, unit_id, "unit.view")
     covering, below = services.related_campaigns(unit)
@@ -191,6 +196,7 @@ def _children_table(board: services.Dashboard, unit: Unit) -> SafeString:
 
 
 @manager_required
+@replica_reads
 def unit_people(request: HttpRequest, unit_id: int) -> HttpResponse:
     """The people behind a figure: paginated, searchable without diacritics."""
     unit = access.unit_for(request.user, unit_id, "unit.view")
