@@ -55,6 +55,7 @@ STATUS = {
     "not_in_attempt": 409,
     "already_answered": 409,
     "conflict": 409,
+    "wrong_channel": 409,
 }
 
 
@@ -262,6 +263,10 @@ def answer(request: HttpRequest, attempt_id: str) -> Any:
             answer_id=payload.answer_id,
             answered_at=payload.answered_at,
             seconds=payload.seconds,
+            # The certification exam keeps its answers changeable until the candidate
+            # submits on the exam page (certification.answers); here an answer is final
+            # and the last one would close the exam.
+            refuse_kind=AttemptKind.EXAM,
         )
     except services.AnswerError as exc:
         return _problem(STATUS.get(exc.code, 400), exc.code, str(exc))

@@ -359,11 +359,13 @@ def record_answer(
     seconds: float | None = None,
     kind: str | None = None,
     item: Item | None = None,
+    refuse_kind: str | None = None,
 ) -> Outcome:
     """Store one answer exactly once and move the attempt on.
 
     ``kind``: the attempt must be of this kind (404 otherwise), checked on the one read of
     the attempt. ``item``: the question already read by the caller (its uid is checked).
+    ``refuse_kind``: attempts of this kind are answered elsewhere (``wrong_channel``).
 
     The same ``answer_id`` sent again (a retry, a double tap, an offline replay) returns
     the first outcome and stores nothing. Every refusal raises :class:`AnswerError` and
@@ -387,6 +389,8 @@ def record_answer(
             attempt = _locked_attempt_for(user, attempt_id)
             if kind is not None and attempt.kind != kind:
                 raise Http404("attempt not found")
+            if refuse_kind is not None and attempt.kind == refuse_kind:
+                raise AnswerError("wrong_channel", "this attempt is answered on its own page")
             previous = Response.objects.filter(answer_id=answer_uuid).select_related("item").first()
             if previous is not None:
                 return _replay(previous, attempt, item_uuid, answer)
