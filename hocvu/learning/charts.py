@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hocvu.content.services import LEVEL_CUTS
+from hocvu.content.standards import level_cuts
 from hocvu.learning.services import CompetenceStatus
 
 WIDTH = 300
@@ -26,8 +27,9 @@ def x_of(level_units: float) -> float:
 
 
 def theta_to_level_units(theta: float) -> float:
-    """Map ability to the level axis: each cut score sits at its level's mark."""
-    cuts = LEVEL_CUTS
+    """Map ability to the level axis: each level's cut (the recorded standard's, where
+    ``level_reached`` says it is reached) sits at its level's mark."""
+    cuts = level_cuts()
     if theta <= cuts[0]:
         return max(0.0, 1.0 + (theta - cuts[0]))
     for i in range(len(cuts) - 1):
