@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo serve test lint typecheck check-migrations unit browser bench bench-quick system-deps messages lock clean
+.PHONY: demo serve test lint typecheck check-migrations audit unit browser bench bench-quick system-deps messages lock clean
 
 $(BIN)/.runtime: requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,14 @@ typecheck: $(BIN)/.dev
 check-migrations: $(BIN)/.dev
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 
-test: $(BIN)/.dev system-deps messages lint typecheck check-migrations
+## Security checks: bandit on the code (pyproject [tool.bandit]; findings fixed or justified
+## inline) and pip-audit on the locked requirements (scripts/audit_dependencies.py: without
+## the vulnerability service it prints NOT AUDITED; HOCVU_REQUIRE_AUDIT=1 makes that fail).
+audit: $(BIN)/.dev
+	$(BIN)/bandit -c pyproject.toml -r hocvu scripts -q
+	$(BIN)/python scripts/audit_dependencies.py
+
+test: $(BIN)/.dev system-deps messages lint typecheck check-migrations audit
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(BIN)/.bench

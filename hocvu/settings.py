@@ -259,6 +259,7 @@ TEMPLATES = [
 
 DATABASES = {"default": database_from_url(env("DATABASE_URL", "sqlite://"))}
 
+
 def replica_database(url: str) -> dict[str, object]:
     """A read replica of the default database (``hocvu.replicas``, docs/scaling.md); under
     test it is Django's mirror of the default database, so the same rows are seen."""
@@ -322,6 +323,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("HOCVU_STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("HOCVU_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploaded files (lecture recordings) and their folders: the service user's only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Production (make serve, deploy/) sets HOCVU_STATIC_MANIFEST=1 and runs collectstatic:
 # content-hashed, compressed files that browsers cache for a year. Without it (tests, the
 # demo's development server) the plain storage needs no collectstatic and WhiteNoise finds

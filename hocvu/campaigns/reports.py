@@ -519,7 +519,7 @@ def _write_people_postgresql(report: Report, stream: IO[bytes], date_style: str)
             WHERE s.counted AND s.unit_path LIKE %s
         ) x
         ORDER BY rn
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     params: list[Any] = [
         english,
         *labels,

@@ -78,7 +78,7 @@ def ffmpeg_available() -> bool:
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(args, capture_output=True, timeout=timeout, check=False)  # noqa: S603
+        return subprocess.run(args, capture_output=True, timeout=timeout, check=False)  # noqa: S603  # nosec B603
     except subprocess.TimeoutExpired as exc:
         raise MediaError(_("The conversion took too long and was stopped.")) from exc
 

@@ -182,7 +182,7 @@ class EidClient:
             self.base_url + path, data=data, method=method, headers=headers
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310  # nosec B310
                 status, raw, reply_headers = answer.status, answer.read(), dict(answer.headers)
         except urllib.error.HTTPError as error:
             status, raw, reply_headers = error.code, error.read(), dict(error.headers or {})

@@ -203,7 +203,7 @@ class Handler(BaseHTTPRequestHandler):
             self.state.tokens_issued += 1
         return 200, {
             "access_token": token,
-            "token_type": "Bearer",
+            "token_type": "Bearer",  # a token type, not a password  # nosec B105
             "expires_in": self.state.token_ttl,
         }
 

@@ -141,7 +141,7 @@ def _http_json(
         method="POST" if data is not None else "GET",
     )
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:  # noqa: S310 - checked
+        with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:  # noqa: S310 - checked  # nosec B310
             body = answer.read(_MAX_RESPONSE + 1)
     except urllib.error.HTTPError as error:
         detail = error.read(2000).decode("utf-8", "replace")

@@ -259,7 +259,7 @@ class Handler(BaseHTTPRequestHandler):
             200,
             {
                 "access_token": access_token,
-                "token_type": "Bearer",
+                "token_type": "Bearer",  # a token type, not a password  # nosec B105
                 "expires_in": TOKEN_TTL,
                 "id_token": id_token,
                 "scope": "openid",

@@ -90,7 +90,7 @@ def post_json(
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310  # nosec B310
             status, raw, headers = answer.status, answer.read(), dict(answer.headers)
     except urllib.error.HTTPError as error:
         status, raw, headers = error.code, error.read(), dict(error.headers or {})

@@ -346,7 +346,7 @@ def assemble_form(
             foes[x].add(y)
             foes[y].add(x)
 
-    rng = random.Random(seed)  # noqa: S311 - reproducible forms, not a secret
+    rng = random.Random(seed)  # noqa: S311 - reproducible forms, not a secret  # nosec B311
     cells: list[list[int]] = []
     reuses: list[bool] = []
     for k, (members, n) in enumerate(zip(pool.members, pool.counts, strict=True)):

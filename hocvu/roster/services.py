@@ -218,7 +218,7 @@ def _insert(model: Any, fields: list[str], values: Iterable[tuple[Any, ...]]) ->
     quote = connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(f.removesuffix("_id")).column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
     batch: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for row in values:

@@ -18,7 +18,7 @@ from hocvu.identity.models import Role, User
 from hocvu.organizations import services as units
 from hocvu.organizations.models import Unit, UnitKind
 
-DEMO_PASSWORD = "hocvu-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+DEMO_PASSWORD = "hocvu-demo-2026"  # noqa: S105 - printed for the demo, never used in production  # nosec B105
 
 # Common commune names; the demo gives each provincial council a few communes.
 COMMUNE_NAMES = [
