@@ -21,6 +21,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
@@ -107,8 +110,7 @@ def probe(path: Path) -> Probe:
         (
             s
             for s in streams
-            if s.get("codec_type") == "video"
-            and not s.get("disposition", {}).get("attached_pic")
+            if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
         ),
         None,
     )
@@ -179,6 +181,38 @@ def make_rendition(source: Path, kind: str, seconds: float) -> Path:
     return target
 
 
+def local_path(stored: FieldFile) -> Path | None:
+    """The file's path on this machine; None on an object store (no path here)."""
+    try:
+        return Path(stored.path)
+    except NotImplementedError:
+        return None
+
+
+@contextmanager
+def readable_copy(stored: FieldFile) -> Iterator[Path]:
+    """A path ffmpeg can read: the file itself on the local disk, else a temporary copy
+    read through the storage (an S3-compatible object store), deleted afterwards."""
+    path = local_path(stored)
+    if path is not None:
+        yield path
+        return
+    name = str(stored.name)
+    handle, temporary = tempfile.mkstemp(suffix=Path(name).suffix)
+    copy = Path(temporary)
+    try:
+        try:
+            with os.fdopen(handle, "wb") as out, stored.storage.open(name, "rb") as src:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+        except OSError as exc:
+            raise MediaError(
+                _("This file is not an audio or video recording that can be read.")
+            ) from exc
+        yield copy
+    finally:
+        copy.unlink(missing_ok=True)
+
+
 def process_lesson_media(lesson_id: int) -> str:
     """Probe and convert a lesson's uploaded recording; the lesson's new media status."""
     from hocvu.content.models import Lesson, MediaStatus
@@ -189,12 +223,13 @@ def process_lesson_media(lesson_id: int) -> str:
             media_status=MediaStatus.NONE, media_error="", media_seconds=None, media_kind=""
         )
         return MediaStatus.NONE
-    source = Path(lesson.video.path)
+    source = lesson.video.name
     try:
         if not ffmpeg_available():
             raise MediaError(_("The converter (ffmpeg) is not installed on the server."))
-        found = probe(source)
-        low = make_rendition(source, found.kind, found.seconds)
+        with readable_copy(lesson.video) as path:
+            found = probe(path)
+            low = make_rendition(path, found.kind, found.seconds)
     except MediaError as exc:
         Lesson.objects.filter(pk=lesson.pk).update(
             media_status=MediaStatus.FAILED, media_error=str(exc)
@@ -202,13 +237,13 @@ def process_lesson_media(lesson_id: int) -> str:
         return MediaStatus.FAILED
     with transaction.atomic():
         lesson = Lesson.objects.select_for_update().get(pk=lesson_id)
-        if lesson.video.name and Path(lesson.video.path) != source:
+        if lesson.video.name and lesson.video.name != source:
             low.unlink(missing_ok=True)  # a newer upload arrived meanwhile: its task decides
             return str(lesson.media_status)
         if lesson.media_low:
             lesson.media_low.delete(save=False)
         with low.open("rb") as handle:
-            lesson.media_low.save(f"{source.stem}-low{low.suffix}", File(handle), save=False)
+            lesson.media_low.save(f"{Path(source).stem}-low{low.suffix}", File(handle), save=False)
         low.unlink(missing_ok=True)
         lesson.media_kind = found.kind
         lesson.media_seconds = found.seconds

@@ -8,9 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 
+from hocvu.content.media import local_path
 from hocvu.content.models import Lesson, MediaStatus
 from hocvu.content.services import MEDIA
 
@@ -80,14 +88,20 @@ def _ranged(path: Path, content_type: str, header: str) -> HttpResponseBase:
 @login_required
 def lesson_media(request: HttpRequest, lesson_id: int, variant: str) -> HttpResponseBase:
     """A lecture's recording for a signed-in learner: the low-bandwidth rendition, or the
-    original ("full"), with byte ranges so the player can seek."""
+    original ("full"), with byte ranges so the player can seek. On an object store, a
+    redirect to an address signed for a few minutes: the store serves the bytes and the
+    ranges, and the app servers do not carry hours of video."""
     lesson = Lesson.objects.filter(pk=lesson_id, published__isnull=False).first()
     if lesson is None or lesson.media_status != MediaStatus.READY:
         raise Http404("no recording")
     stored = lesson.media_low if variant == "low" else lesson.video if variant == "full" else None
     if not stored:
         raise Http404("no recording")
-    path = Path(stored.path)
+    path = local_path(stored)
+    if path is None:
+        moved = HttpResponseRedirect(stored.url)
+        moved["Cache-Control"] = "private, no-store"  # the signed address expires
+        return moved
     if not path.is_file():
         raise Http404("no recording")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
