@@ -210,7 +210,7 @@ def install_curriculum(
         return LoadReport(
             existing.modules.count(),
             Lesson.objects.filter(module__program=existing).count(),
-            Item.objects.filter(competence__version=version).count(),
+            learning_items(version).count(),
         )
     program = Program.objects.create(
         code=code,
