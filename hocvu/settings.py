@@ -331,7 +331,7 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # demo's development server) the plain storage needs no collectstatic and WhiteNoise finds
 # the files in the apps.
 STATIC_MANIFEST = env_bool("HOCVU_STATIC_MANIFEST", False)
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -342,6 +342,50 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+
+
+def object_storage() -> tuple[dict[str, object], str] | None:
+    """The S3-compatible object store named by ``HOCVU_S3_*``, as Django's default file
+    storage (django-storages), and the origin its signed addresses are on; None without a
+    bucket. Objects stay private: lecture recordings are handed out as addresses signed for
+    ``HOCVU_S3_URL_EXPIRE`` seconds, after the learner's session was checked."""
+    bucket = env("HOCVU_S3_BUCKET")
+    if not bucket:
+        return None
+    endpoint = env("HOCVU_S3_ENDPOINT_URL").rstrip("/")
+    region = env("HOCVU_S3_REGION")
+    # Path-style addresses (endpoint/bucket/key) suit MinIO, Ceph and most providers' stores.
+    style = env("HOCVU_S3_ADDRESSING_STYLE", "path" if endpoint else "virtual")
+    if style not in {"path", "virtual"}:
+        raise ImproperlyConfigured("HOCVU_S3_ADDRESSING_STYLE: expected path or virtual")
+    parts = urlsplit(endpoint or f"https://s3.{region or 'us-east-1'}.amazonaws.com")
+    host = parts.netloc if style == "path" else f"{bucket}.{parts.netloc}"
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint or None,
+        "region_name": region or None,
+        # Without keys boto3 looks for credentials itself (environment, instance role).
+        "access_key": env("HOCVU_S3_ACCESS_KEY_ID") or None,
+        "secret_key": env("HOCVU_S3_SECRET_ACCESS_KEY") or None,
+        "addressing_style": style,
+        "signature_version": "s3v4",
+        "default_acl": None,  # the bucket's own policy: private
+        "querystring_auth": True,
+        "querystring_expire": int(env("HOCVU_S3_URL_EXPIRE", "300")),
+        "file_overwrite": False,  # a new upload never replaces a file a lesson still uses
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, (
+        f"{parts.scheme}://{host}"
+    )
+
+
+# Media (lecture recordings and their renditions) on an object store every app server sees;
+# without HOCVU_S3_BUCKET, on the local disk under MEDIA_ROOT.
+_OBJECT_STORAGE = object_storage()
+MEDIA_ORIGINS: list[str] = []
+if _OBJECT_STORAGE is not None:
+    STORAGES["default"], _origin = _OBJECT_STORAGE
+    MEDIA_ORIGINS.append(_origin)  # players follow the redirect to a signed address there
 
 # Lecture recordings an author may upload (content.media converts them with ffmpeg).
 LECTURE_MEDIA_MAX_MB = int(env("HOCVU_LECTURE_MEDIA_MAX_MB", "500"))
@@ -405,7 +449,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
-        "media-src": ["'self'"],
+        "media-src": ["'self'", *MEDIA_ORIGINS],
         "worker-src": ["'self'"],
         "manifest-src": ["'self'"],
         "object-src": ["'none'"],
