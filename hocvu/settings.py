@@ -213,6 +213,7 @@ INSTALLED_APPS = [
     "hocvu.mentoring",
     "hocvu.roster",
     "hocvu.campaigns",
+    "hocvu.privacy",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +232,8 @@ MIDDLEWARE = [
     # Staff sessions stop at the second factor until a code is checked.
     "django_otp.middleware.OTPMiddleware",
     "hocvu.identity.second_factor.SecondFactorMiddleware",
+    # Then the privacy notice: a person who has not agreed to its current version sees it.
+    "hocvu.privacy.middleware.ConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -472,3 +475,12 @@ LOGGING = {
 HOCVU_EXAM_POOL_DIR = env("HOCVU_EXAM_POOL_DIR")
 # After a failed mastery check, the next try of that module waits this many minutes.
 HOCVU_CHECK_COOLING_OFF_MINUTES = int(env("HOCVU_CHECK_COOLING_OFF_MINUTES", "240"))
+
+# Personal data (docs/privacy.md). The notice is asked at login until its current version is
+# agreed to. Deadlines of a person's request: answered within HOCVU_PRIVACY_ANSWER_WORKING_DAYS
+# working days, completed within HOCVU_PRIVACY_COMPLETE_DAYS days (conservative defaults; see
+# docs/privacy.md for what was and was not verified in the decree).
+HOCVU_PRIVACY_CONSENT_GATE = env_bool("HOCVU_PRIVACY_CONSENT_GATE", True)
+HOCVU_PRIVACY_ANSWER_WORKING_DAYS = int(env("HOCVU_PRIVACY_ANSWER_WORKING_DAYS", "2"))
+HOCVU_PRIVACY_COMPLETE_DAYS = int(env("HOCVU_PRIVACY_COMPLETE_DAYS", "10"))
+HOCVU_PRIVACY_CONTACT = env("HOCVU_PRIVACY_CONTACT", "")

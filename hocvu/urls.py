@@ -48,6 +48,7 @@ urlpatterns = [
     path("", include("hocvu.identity.oidc_urls")),  # national e-ID login, logout
     path("", include("hocvu.identity.password_reset")),  # before Django's, same names
     path("", include("hocvu.identity.second_factor")),  # two-step login for staff
+    path("", include("hocvu.privacy.urls")),  # privacy notice, my data, requests
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

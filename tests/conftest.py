@@ -122,6 +122,7 @@ class World:
     items: Any = None
     attempt: Any = None
     help_request: Any = None
+    data_request: Any = None  # a privacy request (tests/identity/test_access_walk.py)
     # Set by fixtures that build on the world (exam_world, the mentoring tests' mentors).
     achievement: Any = None
     achievements: Any = None
@@ -312,3 +313,10 @@ def _client_logins_pass_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> No
             self._set_login_cookies(request)
 
     monkeypatch.setattr(Client, "_login", _login)
+
+
+@pytest.fixture(autouse=True)
+def _privacy_notice_agreed(settings: Any) -> None:
+    # The privacy notice asks every person once per version (hocvu.privacy); tests of other
+    # features run as people who agreed. tests/privacy turns the gate back on.
+    settings.HOCVU_PRIVACY_CONSENT_GATE = False

@@ -152,6 +152,11 @@ def urls_for(world: World, name: str, kwargs: set[str]) -> list[tuple[str, str, 
         # A request for help is its learner's (and, once chosen, its mentor's) alone.
         help_request = world.help_request
         return [(reverse(name, kwargs={"request_id": help_request.pk}), "help", help_request)]
+    if kwargs == {"data_request_id"}:
+        # A person's request about their data: only administrators over them handle it.
+        data_request = world.data_request
+        url = reverse(name, kwargs={"data_request_id": data_request.pk})
+        return [(url, "privacy-request", data_request)]
     if kwargs == {"request_id", "action"}:
         url = reverse(name, kwargs={"request_id": world.help_request.pk, "action": "close"})
         return [(url, "help", world.help_request)]
@@ -180,6 +185,9 @@ def test_it_walks_every_url_with_every_persona(world: World) -> None:
     world.help_request = HelpRequest.objects.create(
         learner=world.learner, competence=Competence.objects.get(code="1.1"), level=2
     )
+    from hocvu.privacy.services import open_request
+
+    world.data_request = open_request(world.learner, "correction", "Ngày sinh bị sai")
     people = visible_people(world)
     units = visible_units(world)
     all_people = set().union(*people.values())
@@ -222,6 +230,12 @@ def test_it_walks_every_url_with_every_persona(world: World) -> None:
                 elif kind == "attempt":
                     # An attempt is its learner's alone.
                     allowed = persona == "learner" and name in {"practice", "api:attempt_state"}
+                    status = response.status_code
+                    assert (status == 200) == allowed, (persona, url, status)
+                elif kind == "privacy-request":
+                    # The learner's unit (commune A) is only in the national administrator's
+                    # subtree among the personas; managers are not administrators.
+                    allowed = persona == "admin"
                     status = response.status_code
                     assert (status == 200) == allowed, (persona, url, status)
                 elif kind == "help":
