@@ -122,24 +122,31 @@ def blueprint_for_targets(
 ) -> list[Cell]:
     """Cells from ``(area code, competence code, target level)`` in framework order.
 
-    ``available``: items a candidate may still be given per (competence, level); the
-    area's extra question then goes to the competence at the area's highest target with
-    the most of them (the first in framework order on a tie, and always without it).
+    One question per targeted competence at its target, and one more per area: to the
+    competence at the area's highest target (the first in framework order on a tie).
+    ``available``: items a candidate may still be given per (competence, level); the extra
+    question then goes to the competence with the most items to spare beyond this form's
+    own question (the highest target on a tie), so that a competence alone at the top of
+    its area does not run dry after two forms while its neighbours still have items.
     """
     counts: dict[tuple[str, int], int] = {}
-    best: dict[str, tuple[int, str, int]] = {}
-    for area, comp, level in targets:
+    areas: dict[str, list[tuple[int, str, int, int]]] = {}
+    for order, (area, comp, level) in enumerate(targets):
         if level < 1:
             continue
         counts[(comp, level)] = counts.get((comp, level), 0) + 1
         room = available.get((comp, level), 0) if available is not None else 0
-        if (
-            area not in best
-            or level > best[area][0]
-            or (level == best[area][0] and room > best[area][2])
-        ):
-            best[area] = (level, comp, room)
-    for level, comp, _room in best.values():
+        areas.setdefault(area, []).append((level, comp, room, order))
+    for candidates in areas.values():
+
+        def preference(c: tuple[int, str, int, int]) -> tuple[int, int, int]:
+            level, comp, room, order = c
+            spare = room - counts[(comp, level)] if available is not None else 0
+            # The most items to spare after this form (later forms need theirs), then the
+            # highest target, then framework order.
+            return (spare, level, -order)
+
+        level, comp, _room, _order = max(candidates, key=preference)
         counts[(comp, level)] += 1
     return [Cell(comp, level, n) for (comp, level), n in counts.items()]
 

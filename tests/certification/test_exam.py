@@ -555,7 +555,7 @@ def test_the_practice_pages_do_not_open_an_exam(exam_world: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_the_answer_api_gives_no_feedback_during_an_exam(exam_world: Any) -> None:
+def test_the_answer_api_takes_no_exam_answer_and_gives_no_feedback(exam_world: Any) -> None:
     import json
     import uuid
 
@@ -576,6 +576,8 @@ def test_the_answer_api_gives_no_feedback_during_an_exam(exam_world: Any) -> Non
         json.dumps({"item": str(item.uid), "answer": key, "answer_id": str(uuid.uuid4())}),
         content_type="application/json",
     )
-    assert response.status_code == 200
+    # The API does not take exam answers at all (they are changeable until the confirmed
+    # submission on the exam page): a refusal that says nothing about the answer.
+    assert response.status_code == 409
     body = response.json()
-    assert body["correct"] is None and body["explanation"] == ""
+    assert body["code"] == "wrong_channel" and set(body) == {"code", "detail"}
