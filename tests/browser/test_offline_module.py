@@ -197,6 +197,8 @@ def test_keep_a_module_study_offline_and_sync_once(
     expect(page.locator("#kept-empty")).to_be_visible()
     cached = page.evaluate(ALL_CACHED)
     assert f"hocvu-pages /learn/lessons/{second.pk}/" not in cached
+    assert f"hocvu-pages /learn/practice/{attempt.pk}/" not in cached
+    assert "hocvu-pages /learn/path/" in cached  # visited pages stay
 
 
 def test_the_exam_is_never_kept_on_the_device(

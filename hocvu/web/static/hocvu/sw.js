@@ -203,8 +203,8 @@ async function drop(id) {
   const pages = await caches.open(PAGES);
   const media = await caches.open(MEDIA);
   for (const path of record.pages) {
-    // The learner's home and path stay while another module is kept.
-    if (!shared.has(path) && !(others.length && !/\/(lessons|practice)\//.test(path))) await pages.delete(path);
+    // The learner's home and path stay: they are kept whenever visited anyway.
+    if (!shared.has(path) && /\/(lessons|practice)\//.test(path)) await pages.delete(path);
   }
   for (const path of record.media) if (!shared.has(path)) await media.delete(path);
   await store("kept", "readwrite", (s) => s.delete(id));
