@@ -62,6 +62,7 @@ def replica(django_db_setup: None) -> Iterator[None]:
     else:
         options["init_command"] = options.get("init_command", "") + "PRAGMA query_only=ON;"
     conf["OPTIONS"] = options
+    previous = connections.settings.get(REPLICA)  # a run with HOCVU_REPLICA_DATABASE_URL set
     connections.settings[REPLICA] = connections.configure_settings({"default": {}, REPLICA: conf})[
         REPLICA
     ]
@@ -75,7 +76,10 @@ def replica(django_db_setup: None) -> Iterator[None]:
         routed.disable()
         connections[REPLICA].close()
         del connections[REPLICA]
-        del connections.settings[REPLICA]
+        if previous is None:
+            del connections.settings[REPLICA]
+        else:
+            connections.settings[REPLICA] = previous
 
 
 def client_for(user: Any) -> Client:
