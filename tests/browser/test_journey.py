@@ -273,10 +273,14 @@ def test_a_new_learner_from_placement_to_review(
     gaps = [r for r in rows if r.measured and r.gap > 0]
     assert gaps, "the simulated learner should have gaps"
     main = computer.locator("main")
-    chart = main.locator("figure svg[role=img]")
+    chart = main.locator("figure .profile-chart")
     expect(chart).to_be_visible()
-    expect(chart.locator("rect")).to_have_count(sum(1 for r in rows if r.measured))
-    expect(chart.locator("path")).to_have_count(sum(1 for r in rows if r.target))
+    # One row per competence, named (not just its code), in the framework's order.
+    names = chart.locator(".profile-name")
+    expect(names).to_have_count(len(rows))
+    expect(names).to_have_text([f"{r.competence.code} {r.competence.title}" for r in rows])
+    expect(chart.locator("svg[role=img] rect")).to_have_count(sum(1 for r in rows if r.measured))
+    expect(chart.locator("svg[role=img] path")).to_have_count(sum(1 for r in rows if r.target))
     words = main.locator("h2 + ul").first.locator("li")
     expect(words).to_have_count(len(gaps))
     for r, li in zip(gaps, words.all(), strict=True):
@@ -357,7 +361,7 @@ def test_a_new_learner_from_placement_to_review(
     phone.goto(journey.url("/learn/"))
     journey.snap(phone, "17-dashboard-after")
     phone.locator("main a[href='/learn/profile/']").click()
-    expect(phone.locator("main figure svg[role=img]")).to_be_visible()
+    expect(phone.locator("main figure .profile-chart")).to_be_visible()
     phone.locator("main a.button[href='/learn/path/']").click()
     expect(phone).to_have_url(journey.url("/learn/path/"))
     other = next(
