@@ -149,7 +149,7 @@ def run(
     truth_a = np.array(truth)
     sim = classification_agreement(truth_a, first, second)
     rud = rudner_indices(est_theta, est_se, 0.0, passed=first)
-    old = classification_agreement(truth_a, old_first)
+    old_rule = classification_agreement(truth_a, old_first)
     n = len(truth)
     per_role = {}
     for role in sorted(set(role_of)):
@@ -170,7 +170,7 @@ def run(
         "candidates": n,
         "simulated": vars(sim),
         "rudner": vars(rud),
-        "old_rule": vars(old),
+        "old_rule": vars(old_rule),
         "percent_cut": {
             "mean": float(np.mean(percent)),
             "min": float(np.min(percent)),
