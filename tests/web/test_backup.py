@@ -49,6 +49,7 @@ def test_uploaded_media_are_private(media: Path) -> None:
     path = media / name
     assert mode(path) == 0o600
     assert mode(path.parent) == 0o700 and mode(path.parent.parent) == 0o700
+    assert mode(media) == 0o700  # the media root itself, made by the first upload
 
 
 @pytest.mark.django_db(transaction=True)
