@@ -142,7 +142,8 @@ def test_the_managers_person_form_has_capitalised_labels_without_colons(exam_wor
     status, page = in_language(client, url, "vi")
     assert status == 200
     labels = [
-        re.sub(r"<[^>]+>", "", raw).strip() for raw in re.findall(r"<label[^>]*>(.*?)</label>", page)
+        re.sub(r"<[^>]+>", "", raw).strip()
+        for raw in re.findall(r"<label[^>]*>(.*?)</label>", page)
     ]
     assert "Họ và tên" in labels and "Đơn vị" in labels
     assert all(label[:1].isupper() and not label.endswith(":") for label in labels), labels
