@@ -79,6 +79,15 @@ ROLES: dict[str, tuple[int, float, float, float, str]] = {
         "assumed: staff of council and deputy offices who enrol",
     ),
     "citizen": (50_000, -0.8, 40, 14, "assumed: citizens who enrol on the open platform"),
+    "digital_transformation_officer": (
+        3_500,
+        0.6,
+        36,
+        8,
+        "assumed: about one per province and commune office",
+    ),
+    "unit_leader": (10_000, 0.0, 50, 7, "assumed: heads and deputies of offices and councils"),
+    "research_officer": (1_500, 0.4, 38, 9, "assumed: research and review staff of the bodies"),
 }
 AGE_EFFECT = -0.25  # ability per decade of age above 45
 FLOOR = 500  # every role gets at least this many simulated learners
@@ -90,7 +99,10 @@ FLOOR = 500  # every role gets at least this many simulated learners
 
 
 def lesson_minutes(competences: tuple[str, ...]) -> np.ndarray:
-    """minutes[k, L] = minutes of competence k's lessons at level L (1..4; column 0 unused)."""
+    """minutes[k, L] = minutes of competence k's lessons at level L (1..4; column 0 unused),
+    computed as the platform computes study time (content.media.study_minutes)."""
+    from hocvu.content.media import study_minutes
+
     index = {code: k for k, code in enumerate(competences)}
     out = np.zeros((len(competences), 5), dtype=np.int64)
     for path in sorted(CURRICULUM.glob("area-*.toml")):
@@ -99,7 +111,9 @@ def lesson_minutes(competences: tuple[str, ...]) -> np.ndarray:
         for module in data.get("modules", []):
             k = index[str(module["competence"])]
             for lesson in module.get("lessons", []):
-                out[k, int(lesson["level"])] += int(lesson.get("minutes", 10))
+                out[k, int(lesson["level"])] += study_minutes(
+                    lesson["body"], lesson.get("transcript", "")
+                )
     return out
 
 
