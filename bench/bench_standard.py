@@ -1,6 +1,6 @@
 """The exam's pass mark (decision 0010): what it means and how well it classifies.
 
-Simulated candidates of the six role profiles with known head counts take two parallel certification exams
+Simulated candidates of the role profiles of ``bench_study_time`` take two parallel certification exams
 each, as the platform builds and scores them: the role's blueprint
 (``exam.blueprint_for_targets`` on the shipped framework's targets), forms drawn from the
 shipped secure exam pool with its provisional parameters by ``exam.assemble`` (the second

@@ -1,8 +1,8 @@
 """Placement against the role's targets (decision 0011): is each competence classified
 right, and how long does it take?
 
-Simulated learners of the six role profiles with known head counts (role means and the
-age effect of ``bench_study_time``; competences correlated as in ``bench_placement``:
+Simulated learners of the role profiles with head counts in ``bench_study_time`` (role
+means and the age effect; competences correlated as in ``bench_placement``:
 general + area + competence parts) take the platform's placement on the shipped
 *learning* pool with its provisional parameters: ``TargetSession`` with
 ``assessment.bank.TARGETS`` (at most 30 questions, decisions at 90 %), the cuts of the
@@ -131,6 +131,7 @@ def place(
     seconds: np.ndarray,
     check_rule: str = "posterior",
 ) -> dict[str, Any]:
+    from hocvu.psychometrics.irt import information
     from hocvu.psychometrics.targeting import TargetSession, settle_with_answers
 
     rng = np.random.default_rng([seed, 11])
@@ -195,15 +196,21 @@ def place(
             # One short check: the platform's choice (random target-level items not
             # seen in the placement) and its settling rule.
             checks[s] += 1
-            pool = [j for j in by_cell[(k, d.target)].tolist() if j not in seen]
-            if not pool:
-                final_at[s, k] = guess
-                continue
-            items = rng.choice(np.array(pool), size=min(CHECK_SIZE, len(pool)), replace=False)
+            if check_rule == "at_cut":
+                # The competence's unseen items most informative at the cut, any level.
+                pool = [j for j in np.flatnonzero(bank.competence == k).tolist() if j not in seen]
+                info = information(d.cut, bank.a[pool], bank.b[pool], bank.c[pool])
+                items = np.array(pool)[np.argsort(-info, kind="stable")[:CHECK_SIZE]]
+            else:
+                pool = [j for j in by_cell[(k, d.target)].tolist() if j not in seen]
+                if not pool:
+                    final_at[s, k] = guess
+                    continue
+                items = rng.choice(np.array(pool), size=min(CHECK_SIZE, len(pool)), replace=False)
             z = a_t[items] * (theta[s, k] - b_t[items])
             p = c_t[items] + (1 - c_t[items]) / (1 + np.exp(-z))
             u = (rng.random(items.size) < p).astype(int)
-            if check_rule == "posterior":
+            if check_rule in ("posterior", "at_cut"):
                 _, _, p_after = settle_with_answers(
                     d.theta, max(d.se, 0.05), d.cut,
                     [(int(x), float(bank.a[j]), float(bank.b[j]), float(bank.c[j]))
@@ -416,7 +423,7 @@ def to_markdown(res: dict[str, Any]) -> str:
         "`python -m bench.bench_targets` (add `--quick` for a smoke run).",
         "",
         f"Bank: the shipped learning pool, {res['bank_items']} items with provisional "
-        "parameters (a = 1). Learners: the six roles with head counts of the study-time "
+        "parameters (a = 1). Learners: the role profiles with head counts of the study-time "
         "benchmark (role means, age), competences correlated (general + area + own part, "
         "SD 0.5). Cuts: the recorded standard at each competence's target (decision 0010). "
         f"Prior: fitted per role (empirical Bayes) from a first cohort of "
@@ -487,15 +494,54 @@ def to_markdown(res: dict[str, Any]) -> str:
             f"{pct(r['accuracy_final'])} |"
         )
     c = res["ceiling"]
+    by_label = {v["label"]: v["result"] for v in res["variants"]}
+    cal = next((r for label, r in by_label.items() if label.startswith("calibrated bank of")), None)
+    cal_cut = by_label.get("calibrated bank, checks at the cut")
+    at_cut = by_label.get("checks of the 5 items most informative at the cut")
     lines += [
         "",
-        "Ceiling on this bank: had placement measured every area *exactly*, a competence would "
-        f"still be right only {pct(c['areas_known'])} of the time (its own part, SD 0.5, is "
-        f"unknown), and {pct(c['areas_known_plus_check'])} after the same 5-question check: "
-        "questions of discrimination 1 with guessing carry little information each "
-        "(at most 0.25 at the cut), so neither 30 placement questions nor a 5-question check "
-        "can pin a competence near its cut. The goal needs discriminating, calibrated items "
-        "(see the calibrated-bank row), or longer checks.",
+        "Reading:",
+        "",
+        "- Ceiling on this bank: had placement measured every *area* exactly, a competence "
+        f"would still be right only {pct(c['areas_known'])} of the time (its own part, SD 0.5, "
+        f"is unknown), and {pct(c['areas_known_plus_check'])} after the same 5-question check. "
+        "Questions of discrimination 1 with guessing carry little information each (at most "
+        "0.25 at the cut), so neither 30 placement questions nor a 5-question check can pin "
+        "a competence that lies near its cut; the placement itself is within "
+        f"{100 * (c['areas_known'] - m['accuracy_placement']):.1f} points of that ceiling.",
+    ]
+    if cal is not None:
+        lines.append(
+            "- What reaches the goal is the bank: on a calibrated bank of the same size "
+            f"(discriminating items) the same placement and checks are right "
+            f"{pct(cal['accuracy_final'])} of the time in {cal['minutes_mean']:.1f} minutes"
+            + (
+                f", {pct(cal_cut['accuracy_final'])} when each check asks the questions most "
+                "informative at the cut"
+                if cal_cut
+                else ""
+            )
+            + ". Calibration from real answers (pilot questions, the recalibration job) is "
+            "the way there; `manage.py set_standard --check` then says whether the standard "
+            "must be set again."
+        )
+    if at_cut is not None:
+        lines.append(
+            "- On the shipped bank, checks drawn at the cut instead of at random from the "
+            f"target level give {pct(at_cut['accuracy_final'])} (platform today: random "
+            "target-level questions, rotating); the plain 80 % rule instead of the posterior "
+            f"gives {pct(by_label['checks by the plain 80 % rule']['accuracy_final'])}."
+        )
+    lines += [
+        f"- Errors lean to studying: {pct(m['false_at_target'])} of competences are wrongly "
+        f"called at target (a gap skipped) against {pct(m['false_below'])} wrongly below (a "
+        "few lessons not needed). Today's placement with its bottom-of-band cuts called "
+        f"{pct(t['old_cuts']['false_at_target'])} at target that are not.",
+        f"- Time: {m['mean_items']:.1f} questions on average is {m['minutes_mean']:.1f} minutes "
+        f"at 30 s a question; estimated from the text of the questions actually shown "
+        f"(180 syllables a minute, 10 s to answer, 10 s more to type) it is "
+        f"{m['minutes_text_mean']:.1f} minutes, since the engine prefers typed-answer "
+        "questions (no guessing, more information) which take longer.",
         "",
     ]
     return "\n".join(lines)
@@ -542,6 +588,7 @@ def main(argv: list[str] | None = None) -> None:
         ("at most 20 questions", replace(TARGETS, max_length=20), priors, bank, "posterior"),
         ("at most 60 questions", replace(TARGETS, max_length=60), priors, bank, "posterior"),
         ("checks by the plain 80 % rule", TARGETS, priors, bank, "plain"),
+        ("checks of the 5 items most informative at the cut", TARGETS, priors, bank, "at_cut"),
     ]
     # A calibrated bank of the shipped pool's size: discriminating items, b spread over
     # each level's band.
@@ -556,6 +603,7 @@ def main(argv: list[str] | None = None) -> None:
             "posterior",
         )
     )
+    plan.append(("calibrated bank, checks at the cut", TARGETS, "refit", calibrated, "at_cut"))
     for label, cfg, pri, b, rule in plan:
         print(f"  variant: {label}", flush=True)
         tr = Truth(a=np.asarray(b.a), b=np.asarray(b.b), c=np.asarray(b.c))
