@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -437,6 +437,17 @@ def role_title(code: str) -> str:
         return code
     english = (get_language() or "vi").startswith("en")
     return pair[1] if english and pair[1] else pair[0]
+
+
+def with_role_titles(people: Any, field: str = "job_role") -> Any:
+    """``people`` annotated with their role profile's titles in the current version
+    (``role_title_vi``, ``role_title_en``): one query for a whole list, not two a row."""
+    version = current_version()
+    roles = RoleProfile.objects.filter(version=version, code=OuterRef(field))
+    return people.annotate(
+        role_title_vi=Subquery(roles.values("title")[:1]),
+        role_title_en=Subquery(roles.values("title_en")[:1]),
+    )
 
 
 def role_titles() -> dict[str, tuple[str, str]]:

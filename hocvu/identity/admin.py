@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, QuerySet
 from django.http import HttpRequest
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from hocvu.framework import services as framework
@@ -111,12 +112,19 @@ class PersonAdmin(SubtreeAdmin):
     inlines = [RoleAssignmentInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return access.people_for(request.user, ADMINISTER).select_related("unit")
+        people = access.people_for(request.user, ADMINISTER).select_related("unit")
+        return framework.with_role_titles(people)  # type: ignore[no-any-return]
 
     @admin.display(description=_("role profile"), ordering="job_role")
     def role_name(self, person: User) -> str:
         """The role profile's title in the page's language, never its code."""
-        return framework.role_title(person.job_role) if person.job_role else "—"
+        if not person.job_role:
+            return "—"
+        english = getattr(person, "role_title_en", "")
+        vietnamese = getattr(person, "role_title_vi", "")
+        if english and (get_language() or "vi").startswith("en"):
+            return str(english)
+        return str(vietnamese or person.job_role)
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "job_role":

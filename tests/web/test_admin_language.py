@@ -147,3 +147,34 @@ def test_the_managers_person_form_has_capitalised_labels_without_colons(exam_wor
     ]
     assert "Họ và tên" in labels and "Đơn vị" in labels
     assert all(label[:1].isupper() and not label.endswith(":") for label in labels), labels
+
+
+@pytest.mark.django_db
+def test_the_person_list_names_roles_without_a_query_per_row(superuser: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hocvu.identity.services import create_person
+
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:identity_user_changelist")
+    in_language(client, url, "vi")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert in_language(client, url, "vi")[0] == 200
+        return len(ctx.captured_queries)
+
+    from hocvu.organizations.models import Unit
+
+    superuser_unit = Unit.objects.order_by("path").first()
+    before = queries()
+    for n in range(15):
+        create_person(
+            username=f"them{n}",
+            full_name=f"Người {n}",
+            unit=superuser_unit,
+            job_role="commune_council",
+        )
+    assert queries() == before
