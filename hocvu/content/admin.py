@@ -232,7 +232,7 @@ class LessonAdmin(CurrencyColumn, AuthorAdmin):
         if obj.media_status == MediaStatus.READY and obj.media_low:
             return _("Ready: %(length)s, %(size)s for slow networks") % {
                 "length": formats.localize(round((obj.media_seconds or 0) / 60, 1)) + " ′",
-                "size": filesizeformat(obj.media_low.size),
+                "size": filesizeformat(obj.media_low_bytes or 0),
             }
         if obj.media_status == MediaStatus.FAILED:
             return _("Could not be converted: %(why)s") % {"why": obj.media_error}
@@ -244,6 +244,7 @@ class LessonAdmin(CurrencyColumn, AuthorAdmin):
             # Learners keep no stale rendition; the background step makes the new one.
             if obj.media_low:
                 obj.media_low.delete(save=False)
+            obj.media_low_bytes = None
             obj.media_status = MediaStatus.PROCESSING if obj.video else MediaStatus.NONE
             obj.media_error, obj.media_kind, obj.media_seconds = "", "", None
         super().save_model(request, obj, form, change)

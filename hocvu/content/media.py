@@ -244,6 +244,9 @@ def process_lesson_media(lesson_id: int) -> str:
             lesson.media_low.delete(save=False)
         with low.open("rb") as handle:
             lesson.media_low.save(f"{Path(source).stem}-low{low.suffix}", File(handle), save=False)
+        # Kept on the row: the lesson page shows it without asking the storage (a request
+        # per page view with an object store).
+        lesson.media_low_bytes = low.stat().st_size
         low.unlink(missing_ok=True)
         lesson.media_kind = found.kind
         lesson.media_seconds = found.seconds
@@ -252,6 +255,7 @@ def process_lesson_media(lesson_id: int) -> str:
         lesson.save(
             update_fields=[
                 "media_low",
+                "media_low_bytes",
                 "media_kind",
                 "media_seconds",
                 "media_status",

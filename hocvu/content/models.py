@@ -105,6 +105,9 @@ class Lesson(models.Model):
     media_low = models.FileField(
         _("rendition for slow networks"), upload_to="lectures/low/", blank=True, editable=False
     )
+    media_low_bytes = models.PositiveBigIntegerField(
+        _("rendition size (bytes)"), null=True, editable=False
+    )
     media_kind = models.CharField(_("recording kind"), max_length=8, blank=True, editable=False)
     media_seconds = models.FloatField(_("recording length (s)"), null=True, editable=False)
     media_status = models.CharField(

@@ -128,6 +128,8 @@ def test_a_video_upload_gets_a_360p_rendition_and_plays_on_the_lesson_page(
     assert (audio["codec_name"], audio["channels"]) == ("aac", 1)
     assert lecture.media_kind == "video" and abs(float(lecture.media_seconds or 0) - 4) < 0.3
     assert lecture.media_low.size < source.stat().st_size / 2
+    # The size is kept on the lesson: its page never asks the storage for it.
+    assert lecture.media_low_bytes == lecture.media_low.size
     assert int(low["format"]["bit_rate"]) < 450_000
     # Study time now counts the recording.
     assert lecture.published is not None
