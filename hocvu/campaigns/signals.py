@@ -15,6 +15,7 @@ from django.db.models.signals import post_save, pre_delete
 from hocvu.campaigns import progress
 from hocvu.campaigns.models import PersonStatus
 from hocvu.identity.signals import people_changed
+from hocvu.learning.signals import proficiencies_changed
 from hocvu.organizations.signals import unit_moved
 
 DISPATCH = "hocvu.campaigns"
@@ -85,6 +86,11 @@ def proficiency_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     progress.update_person(instance.learner_id, progress.refresh_targets)
 
 
+def proficiencies_bulk_changed(sender: Any, learner_id: int = 0, **kwargs: Any) -> None:
+    """A placement stored all of a learner's estimates at once (no post_save was sent)."""
+    progress.update_person(learner_id, progress.refresh_targets)
+
+
 def credential_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Issued or revoked: 'certified' follows the earliest certificate still valid."""
     if kwargs.get("raw"):
@@ -116,6 +122,10 @@ def connect() -> None:
     post_save.connect(proficiency_saved, sender=Proficiency, dispatch_uid=f"{DISPATCH}.prof")
     post_save.connect(credential_saved, sender=Credential, dispatch_uid=f"{DISPATCH}.credential")
     # Writes that bypass post_save are announced by the lower apps' own signals (bulk
-    # people from roster imports, subtree moves); ``rebuild_progress`` repairs anything else.
+    # people from roster imports, subtree moves, a placement's estimates);
+    # ``rebuild_progress`` repairs anything else.
     people_changed.connect(people_bulk_changed, dispatch_uid=f"{DISPATCH}.people_changed")
     unit_moved.connect(subtree_moved, dispatch_uid=f"{DISPATCH}.unit_moved")
+    proficiencies_changed.connect(
+        proficiencies_bulk_changed, dispatch_uid=f"{DISPATCH}.proficiencies_changed"
+    )

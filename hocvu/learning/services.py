@@ -13,6 +13,7 @@ from hocvu.content import standards
 from hocvu.content.models import Item, ItemPool, Lesson, Module, Program
 from hocvu.framework.models import Competence, FrameworkVersion, Prerequisite, RoleProfile
 from hocvu.identity.models import User
+from hocvu.learning import signals
 from hocvu.learning.models import EstimateSource, LessonProgress, Proficiency, ReviewCard, StudyDay
 from hocvu.psychometrics.cat import CATResult
 from hocvu.psychometrics.mastery import MasteryState
@@ -56,6 +57,8 @@ def apply_placement(
     path asks for one short check first, which settles it).
     """
     competences = {c.code: c for c in Competence.objects.filter(version=version)}
+    now = timezone.now()
+    rows: list[Proficiency] = []
     if isinstance(result, TargetResult):
         for decision in result.competences:
             comp = competences.get(decision.code)
@@ -67,36 +70,54 @@ def apply_placement(
                     level = max(level, decision.target)
                 else:
                     level = min(level, decision.target - 1)
-            Proficiency.objects.update_or_create(
-                learner=learner,
-                competence=comp,
-                defaults={
-                    "mean": decision.theta,
-                    "sd": decision.se,
-                    "level": level,
-                    "source": EstimateSource.PLACEMENT,
-                    "p_target": decision.p_target if decision.target > 0 else None,
-                    "needs_check": decision.decision == "undecided",
-                },
+            rows.append(
+                Proficiency(
+                    learner=learner,
+                    competence=comp,
+                    mean=decision.theta,
+                    sd=decision.se,
+                    level=level,
+                    source=EstimateSource.PLACEMENT,
+                    p_target=decision.p_target if decision.target > 0 else None,
+                    needs_check=decision.decision == "undecided",
+                    updated_at=now,
+                )
             )
-        mark_study_day(learner)
-        return
-    for estimate in result.competences:
-        comp = competences.get(estimate.code)
-        if comp is None:
-            continue
-        Proficiency.objects.update_or_create(
-            learner=learner,
-            competence=comp,
-            defaults={
-                "mean": estimate.theta,
-                "sd": estimate.se,
-                "level": level_reached(estimate.theta, estimate.se),
-                "source": EstimateSource.PLACEMENT,
-                "p_target": None,
-                "needs_check": False,
-            },
-        )
+    else:
+        for estimate in result.competences:
+            comp = competences.get(estimate.code)
+            if comp is None:
+                continue
+            rows.append(
+                Proficiency(
+                    learner=learner,
+                    competence=comp,
+                    mean=estimate.theta,
+                    sd=estimate.se,
+                    level=level_reached(estimate.theta, estimate.se),
+                    source=EstimateSource.PLACEMENT,
+                    p_target=None,
+                    needs_check=False,
+                    updated_at=now,
+                )
+            )
+    # One statement for every competence (an estimate already stored is replaced; its
+    # practice counts stay), then one signal instead of a post_save per row.
+    Proficiency.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["learner", "competence"],
+        update_fields=[
+            "mean",
+            "sd",
+            "level",
+            "source",
+            "p_target",
+            "needs_check",
+            "updated_at",
+        ],
+    )
+    signals.proficiencies_changed.send(sender=Proficiency, learner_id=learner.pk)
     mark_study_day(learner)
 
 

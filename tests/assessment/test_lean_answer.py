@@ -254,3 +254,37 @@ def test_the_bank_is_rebuilt_when_an_item_moves_or_the_bank_is_recalibrated(
     again = bank.revision(version.pk)
     recalibrate(version.pk)
     assert bank.revision(version.pk) != again
+
+
+#: The answer that finishes a placement (savepoints included): the answer's own queries,
+#: the estimates of every competence in one statement, the learner's progress row and its
+#: units' day rows (targets, study day, placed), the attempt and its audit event. It was
+#: about 290 with a save (and a progress refresh) per competence.
+MAX_QUERIES_TO_FINISH = 50
+
+
+def test_the_answer_that_finishes_a_placement_stores_every_estimate_at_once(
+    curriculum: Shipped,
+) -> None:
+    from hocvu.learning.models import Proficiency
+
+    learner = make_learner(job_role="na_deputy")
+    attempt = services.start_placement(learner, curriculum.version)
+    item = services.next_placement_item(attempt)
+    while item is not None:
+        with CaptureQueriesContext(connection) as ctx:
+            outcome = services.record_answer(
+                user=learner,
+                attempt_id=attempt.pk,
+                item_uid=item.uid,
+                answer=right_answer(item),
+                answer_id=uuid.uuid4(),
+            )
+        item = outcome.next_item
+    assert outcome.finished
+    competences = curriculum.version.competences.count()
+    assert Proficiency.objects.filter(learner=learner).count() == competences > 20
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert len(statements) <= MAX_QUERIES_TO_FINISH, "\n".join(s[:120] for s in statements)
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE")) and "proficiency" in s]
+    assert len(writes) == 1, "one upsert of the estimates, not a write per competence"
