@@ -80,6 +80,7 @@ def prepare(n_learners: int, history: int) -> dict[str, Any]:
             [RoleAssignment(user=u, role="learner", unit=commune) for u in users],
             batch_size=2000,
         )
+    _accept_privacy_notice(users)
     past = users[n_learners]  # the history's learner (not one of the load's)
     if history:
         per = 50
@@ -116,6 +117,22 @@ def prepare(n_learners: int, history: int) -> dict[str, Any]:
         "password_hasher": hashed.split("$", 1)[0],
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def _accept_privacy_notice(users: list[Any]) -> None:
+    """In trees with the privacy notice, every learner accepted it on an earlier visit (a
+    synchronized start is not anyone's first login; the notice is shown once)."""
+    import importlib
+
+    try:
+        privacy = importlib.import_module("hocvu.privacy.services")
+    except ImportError:
+        return
+    consent = importlib.import_module("hocvu.privacy.models").Consent
+    consent.objects.bulk_create(
+        [consent(person=u, notice_version=privacy.NOTICE_VERSION) for u in users],
+        batch_size=2000,
+    )
 
 
 def _fill_running_counts() -> None:

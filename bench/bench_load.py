@@ -5,7 +5,8 @@ Each configuration is a tree: ``new`` is this working tree, ``old`` the commit b
 production server and the lean answer path (``OLD_COMMIT``, checked out with
 ``git worktree`` under /tmp); each gets its own PostgreSQL database, learners (one password
 hash, the tree's configured hasher) and 100,000 stored placement responses of past
-attempts. The benchmark starts gunicorn (``deploy/gunicorn.conf.py``, 5 sync workers)
+attempts. The benchmark starts gunicorn (``deploy/gunicorn.conf.py``, 5 sync workers;
+``new-granian`` and ``new-uvicorn``: this tree under those servers, 5 workers, as peers)
 on 127.0.0.1 for one configuration at a time and runs an asyncio + aiohttp client that
 behaves like the browsers of N learners: each arrives at a random moment of the start
 window (the synchronized start), logs in, starts the placement test and answers, thinking
@@ -72,6 +73,47 @@ class Tree:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def server(self) -> str:
+        """The application server: ``new-granian`` and ``new-uvicorn`` run this tree under
+        those peers; every other tree under gunicorn (the production configuration)."""
+        return self.name.split("-", 1)[1] if "-" in self.name else "gunicorn"
+
+    def command(self) -> list[str]:
+        """The server's command line: the same number of worker processes, one request at a
+        time in each, the same backlog, no access log, whatever the server."""
+        bin_dir = ROOT / ".venv" / "bin"
+        workers = os.environ.get("BENCH_WORKERS", "5")
+        if self.server == "granian":
+            return [
+                str(bin_dir / "granian"),
+                "--interface=wsgi",
+                "--host=127.0.0.1",
+                f"--port={self.port}",
+                f"--workers={workers}",
+                "--blocking-threads=1",
+                "--backlog=4096",
+                "--no-access-log",
+                "hocvu.wsgi:application",
+            ]
+        if self.server == "uvicorn":
+            return [
+                str(bin_dir / "uvicorn"),
+                "--host=127.0.0.1",
+                f"--port={self.port}",
+                f"--workers={workers}",
+                "--backlog=4096",
+                "--no-access-log",
+                "--log-level=warning",
+                "hocvu.asgi:application",
+            ]
+        return [
+            str(bin_dir / "gunicorn"),
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "hocvu.wsgi:application",
+        ]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -152,15 +194,10 @@ class Server:
         self.log = open(f"/tmp/bench_load_{tree.name}.log", "ab")  # noqa: SIM115, S108 - server log
 
     def start(self, wait_healthy: bool = True) -> None:
-        """Start gunicorn; wait until /healthz answers, or (a restart under load, where
+        """Start the server; wait until /healthz answers, or (a restart under load, where
         the health check queues behind the learners) until the port accepts."""
         self.proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "-c",
-                str(ROOT / "deploy" / "gunicorn.conf.py"),
-                "hocvu.wsgi:application",
-            ],
+            self.tree.command(),
             cwd=self.tree.path,
             env=self.tree.env(),
             stdout=self.log,
@@ -600,18 +637,22 @@ def markdown(data: dict[str, Any]) -> str:
     lines = [
         "# Load: the synchronized start on the production configuration",
         "",
-        f"Machine: {data['machine']}. gunicorn {data['workers']} sync workers, PostgreSQL 15 on",
+        f"Machine: {data['machine']}. {data['workers']} worker processes serving one request",
+        "at a time each (gunicorn sync workers; the peers configured alike), PostgreSQL 15 on",
         "the same machine, the asyncio + aiohttp load generator on the same cores too (its",
         "CPU share is given). Each learner arrives at a random moment of the start window,",
         "logs in, starts the placement test and answers with think time until the run ends;",
         f"{data['history']:,} placement responses of past attempts are stored beforehand.",
         f"`old` is commit {OLD_COMMIT} (before this work: no WhiteNoise, database sessions, a",
         "POST + redirect + GET per answer, the bank re-read per answer, exposure counted over",
-        "all responses, one audit lock); `new` is this tree (htmx answer: one request).",
+        "all responses, one audit lock); `new` is this tree (htmx answer: one request) under",
+        "gunicorn, the production configuration; `new-granian` and `new-uvicorn` are the same",
+        "tree under granian (WSGI, 1 blocking thread a worker) and uvicorn (ASGI, hocvu/asgi.py).",
         f"Window {data['window_s']} s, think time {data['think_s'][0]:g}-{data['think_s'][1]:g} s, "
         f"run {data['duration_s']} s per level. A level holds with p95 < 500 ms (all requests),",
-        "0 errors and 0 lost answers. Other engineers' jobs shared the machine during the",
-        "runs, so absolute figures are pessimistic; old and new ran back to back per level.",
+        "0 errors and 0 lost answers. The trees ran one after the other at each level; the",
+        "1-minute load average before each run is given below (other work on the machine",
+        "makes the figures pessimistic).",
         "",
         "| tree | learners | p50 ms | p95 ms | p99 ms | answer p95 ms | answers/s | errors"
         " | acked | stored | lost | doubled | server CPU ms/request | ms/answer after the window"
@@ -633,8 +674,8 @@ def markdown(data: dict[str, Any]) -> str:
     if any(v is not None for v in loads):
         lines += [
             "",
-            "1-minute load average of the machine before each level (2 cores; other engineers'",
-            f"test suites and browsers were running): {', '.join(str(v) for v in loads)}.",
+            "1-minute load average of the machine before each run, in the order of the table",
+            f"(2 cores): {', '.join(str(v) for v in loads)}.",
         ]
     lines += ["", "Largest level that holds:"]
     for name, best in data["largest_holding"].items():
@@ -643,7 +684,7 @@ def markdown(data: dict[str, Any]) -> str:
         k = data["kill"]
         lines += [
             "",
-            f"Kill test (`{k['tree']}`, {k['learners']} learners): gunicorn master and workers killed with",
+            f"Kill test (`{k['tree']}`, {k['learners']} learners): the server's master and workers killed with",
             f"SIGKILL at {k['kill']['killed_at_s']} s, serving again {k['kill']['back_after_s']} s "
             "later; clients retried",
             f"with the same answer ids ({k['retried']} retries). Acknowledged {k['acknowledged']}, "
@@ -682,7 +723,7 @@ def markdown(data: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        "Server CPU is gunicorn's master and workers plus this database's PostgreSQL backends",
+        "Server CPU is the server's processes (master and workers) plus this database's PostgreSQL backends",
         "(from /proc), divided by every request of the run (logins included). Raw numbers:",
         "`bench/results/load.json`.",
     ]
@@ -717,9 +758,13 @@ def main(argv: list[str]) -> int:
     levels = (
         [40]
         if quick
-        else [int(x) for x in os.environ.get("BENCH_LEVELS", "150,300,600,1000,2000").split(",")]
+        else [int(x) for x in os.environ.get("BENCH_LEVELS", "300,600,900,1200,2000").split(",")]
     )
-    names = ["new"] if quick else os.environ.get("BENCH_TREES", "old,new").split(",")
+    names = (
+        ["new"]
+        if quick
+        else os.environ.get("BENCH_TREES", "old,new,new-granian,new-uvicorn").split(",")
+    )
     kill_level = int(os.environ.get("BENCH_KILL_LEVEL", "300"))
     trees: dict[str, Tree] = {}
     for k, name in enumerate(names):
