@@ -128,6 +128,11 @@ class Tree:
             HOCVU_LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE=self.settings,
         )
+        if self.server == "uvicorn":
+            # Under ASGI each request runs in a thread of its own; a persistent connection
+            # per thread is never reused and the database runs out of connection slots
+            # (Django's advice: no persistent connections under ASGI without a pool).
+            env["DATABASE_CONN_MAX_AGE"] = "0"
         return env
 
 
@@ -272,13 +277,19 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def backend_pids(database: str) -> list[int]:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
-        ).fetchall()
-    return [r[0] for r in rows]
+    """The PostgreSQL backends serving ``database``, found by their process titles
+    ("postgres: [cluster: ]user database host(port) state") rather than through a
+    connection, which a server holding every connection slot would refuse."""
+    marker = f" {database} ".encode()
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and marker in title:
+            found.append(int(cmdline.parent.name))
+    return found
 
 
 class CpuMeter:
