@@ -60,8 +60,14 @@ audit: $(BIN)/.dev
 	$(BIN)/bandit -c pyproject.toml -r hocvu scripts -q
 	$(BIN)/python scripts/audit_dependencies.py
 
-test: $(BIN)/.dev system-deps messages lint typecheck check-migrations audit
-	$(BIN)/pytest $(PYTEST_ARGS)
+## The tests run on every core (pytest-xdist, TEST_WORKERS=0 for one process), a test file
+## at a time per worker (its module fixtures are built once); each worker has its own test
+## database. STATIC_CHECKS=0 skips lint, types, migrations and audit (CI's second pass: they
+## do not depend on the database).
+TEST_WORKERS ?= auto
+STATIC_CHECKS ?= 1
+test: $(BIN)/.dev system-deps messages $(if $(filter 1,$(STATIC_CHECKS)),lint typecheck check-migrations audit)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(BIN)/.bench
 	$(BIN)/python -m bench

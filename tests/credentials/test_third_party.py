@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,28 +24,14 @@ import pytest
 from hocvu.credentials import jsonld
 from hocvu.credentials.multibase import b64url_encode, ed25519_from_multikey
 from tests.credentials.test_vc import issued  # noqa: F401  (fixture)
+from tests.node_packages import install
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
 @pytest.fixture(scope="session")
 def node() -> str:
-    node_bin, npm_bin = shutil.which("node"), shutil.which("npm")
-    if not node_bin or not npm_bin:
-        pytest.skip("node and npm are needed to run the third-party verifier")
-    installed = NODE_DIR / "node_modules" / ".package-lock.json"
-    locked = NODE_DIR / "package-lock.json"
-    # npm records what it installed; install again whenever the lockfile is newer.
-    if not installed.exists() or installed.stat().st_mtime < locked.stat().st_mtime:
-        done = subprocess.run(
-            [npm_bin, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, f"npm ci failed: {done.stderr[-2000:]}"
-    return node_bin
+    return install(NODE_DIR, "the third-party verifier")
 
 
 def _run_node(node: str, tmp_path: Path, cases: list[dict[str, Any]]) -> dict[str, Any]:

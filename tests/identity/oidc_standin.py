@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+
+from tests.node_packages import install
 
 STANDIN_DIR = Path(__file__).resolve().parents[2] / "scripts" / "oidc-standin"
 CLIENT_ID = "hocvu"
@@ -58,23 +59,7 @@ class Provider:
 
 
 def _install() -> str:
-    node_bin, npm_bin = shutil.which("node"), shutil.which("npm")
-    if not node_bin or not npm_bin:
-        pytest.skip("node and npm are needed to run the OpenID provider (make system-deps)")
-    installed = STANDIN_DIR / "node_modules" / ".package-lock.json"
-    locked = STANDIN_DIR / "package-lock.json"
-    # npm records what it installed; install again whenever the lockfile is newer.
-    if not installed.exists() or installed.stat().st_mtime < locked.stat().st_mtime:
-        done = subprocess.run(
-            [npm_bin, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=STANDIN_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, f"npm ci failed: {done.stderr[-2000:]}"
-    return node_bin
+    return install(STANDIN_DIR, "the OpenID provider")
 
 
 def start_provider(
