@@ -854,7 +854,7 @@ def main(argv: list[str]) -> int:
             break
     kill = None
     offset_kill = int(os.environ.get("BENCH_FIRST_LEARNER", "0")) + sum(levels)
-    if not quick and "new" in trees:
+    if not quick and "new" in trees and kill_level > 0:  # BENCH_KILL_LEVEL=0: no kill test
         tree = trees["new"]
         server = Server(tree)
         server.start()
