@@ -20,7 +20,7 @@ from hocvu.psychometrics.mastery import MasteryState
 from hocvu.psychometrics.mastery import update as mastery_update
 from hocvu.psychometrics.review import ReviewCard as EngineCard
 from hocvu.psychometrics.review import ReviewScheduler
-from hocvu.psychometrics.targeting import TargetResult, settle_with_answers
+from hocvu.psychometrics.targeting import TargetDecision, TargetResult, settle_with_answers
 
 #: A level counts as reached when the posterior probability that ability is above the
 #: level's lower cut is at least this. 0.7 rather than 0.5: skipping a competence the
@@ -59,48 +59,33 @@ def apply_placement(
     competences = {c.code: c for c in Competence.objects.filter(version=version)}
     now = timezone.now()
     rows: list[Proficiency] = []
-    if isinstance(result, TargetResult):
-        for decision in result.competences:
-            comp = competences.get(decision.code)
-            if comp is None:
-                continue
-            level = level_reached(decision.theta, decision.se)
-            if decision.target > 0:
-                if decision.decision == "at_target":
-                    level = max(level, decision.target)
+    for estimate in result.competences:
+        comp = competences.get(estimate.code)
+        if comp is None:
+            continue
+        level = level_reached(estimate.theta, estimate.se)
+        p_target, needs_check = None, False
+        if isinstance(estimate, TargetDecision):
+            needs_check = estimate.decision == "undecided"
+            if estimate.target > 0:
+                if estimate.decision == "at_target":
+                    level = max(level, estimate.target)
                 else:
-                    level = min(level, decision.target - 1)
-            rows.append(
-                Proficiency(
-                    learner=learner,
-                    competence=comp,
-                    mean=decision.theta,
-                    sd=decision.se,
-                    level=level,
-                    source=EstimateSource.PLACEMENT,
-                    p_target=decision.p_target if decision.target > 0 else None,
-                    needs_check=decision.decision == "undecided",
-                    updated_at=now,
-                )
+                    level = min(level, estimate.target - 1)
+                p_target = estimate.p_target
+        rows.append(
+            Proficiency(
+                learner=learner,
+                competence=comp,
+                mean=estimate.theta,
+                sd=estimate.se,
+                level=level,
+                source=EstimateSource.PLACEMENT,
+                p_target=p_target,
+                needs_check=needs_check,
+                updated_at=now,
             )
-    else:
-        for estimate in result.competences:
-            comp = competences.get(estimate.code)
-            if comp is None:
-                continue
-            rows.append(
-                Proficiency(
-                    learner=learner,
-                    competence=comp,
-                    mean=estimate.theta,
-                    sd=estimate.se,
-                    level=level_reached(estimate.theta, estimate.se),
-                    source=EstimateSource.PLACEMENT,
-                    p_target=None,
-                    needs_check=False,
-                    updated_at=now,
-                )
-            )
+        )
     # One statement for every competence (an estimate already stored is replaced; its
     # practice counts stay), then one signal instead of a post_save per row.
     Proficiency.objects.bulk_create(
