@@ -8,7 +8,9 @@ Prints one JSON object.
 Commands:
   prepare --learners N --history R   migrate, install the shipped framework and curriculum,
                                      N learners (one password hash, bulk), R stored
-                                     placement responses of past attempts
+                                     placement responses of past attempts; with --exam 1
+                                     also the exam pool and achievements, and every learner
+                                     at the role's targets (ready to take the exam)
   queries --user U --answers K --htmx 0|1  queries per placement answer through the page, with
                                      Django's test client (POST, and the GET it redirects
                                      to when the answer is not answered with a fragment)
@@ -36,7 +38,7 @@ def setup() -> None:
     django.setup()
 
 
-def prepare(n_learners: int, history: int) -> dict[str, Any]:
+def prepare(n_learners: int, history: int, exam: bool = False) -> dict[str, Any]:
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -51,6 +53,8 @@ def prepare(n_learners: int, history: int) -> dict[str, Any]:
     call_command("migrate", verbosity=0)
     version = install_default()
     install_curriculum(version)
+    if exam:
+        _install_exam(version)
     from hocvu.organizations.services import create_unit
 
     root = Unit.objects.filter(parent=None).first() or create_unit(
@@ -81,6 +85,8 @@ def prepare(n_learners: int, history: int) -> dict[str, Any]:
             batch_size=2000,
         )
     _accept_privacy_notice(users)
+    if exam:
+        _at_target(users, version)
     past = users[n_learners]  # the history's learner (not one of the load's)
     if history:
         per = 50
@@ -117,6 +123,41 @@ def prepare(n_learners: int, history: int) -> dict[str, Any]:
         "password_hasher": hashed.split("$", 1)[0],
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def _install_exam(version: Any) -> None:
+    """The secure exam pool and the achievements (one per role), as an installation that
+    certifies has them."""
+    from hocvu.content.models import Program
+    from hocvu.content.services import install_exam_pool
+    from hocvu.credentials.setup import install_achievements
+
+    install_exam_pool(version)
+    install_achievements(Program.objects.get(framework_version=version))
+
+
+def _at_target(users: list[Any], version: Any) -> None:
+    """Every learner has reached the role's targets (placed, studied, checked): the exam's
+    start condition. The role is the same for all, so its targets are read once."""
+    from hocvu.learning.models import EstimateSource, Proficiency
+    from hocvu.learning.services import role_targets
+
+    targets = role_targets(users[0], version)
+    Proficiency.objects.bulk_create(
+        [
+            Proficiency(
+                learner=u,
+                competence_id=competence_id,
+                mean=1.0 + level,
+                sd=0.3,
+                level=level,
+                source=EstimateSource.MASTERY_CHECK,
+            )
+            for u in users
+            for competence_id, level in targets.items()
+        ],
+        batch_size=5000,
+    )
 
 
 def _accept_privacy_notice(users: list[Any]) -> None:
@@ -238,6 +279,7 @@ def main() -> None:
     parser.add_argument("command", choices=["prepare", "queries", "stored"])
     parser.add_argument("--learners", type=int, default=100)
     parser.add_argument("--history", type=int, default=0)
+    parser.add_argument("--exam", type=int, default=0)
     parser.add_argument("--answers", type=int, default=12)
     parser.add_argument("--htmx", type=int, default=0)
     parser.add_argument("--user", default="")
@@ -246,7 +288,7 @@ def main() -> None:
     args = parser.parse_args()
     setup()
     if args.command == "prepare":
-        out = prepare(args.learners, args.history)
+        out = prepare(args.learners, args.history, bool(args.exam))
     elif args.command == "queries":
         out = queries(args.user, args.answers, bool(args.htmx))
     else:

@@ -59,6 +59,10 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres:postgres@127.0.0.1:5432")
 PASSWORD = "bench-load-2026"  # noqa: S105 - a throwaway benchmark database
 HISTORY = 100_000
 P95_LIMIT_MS = 500.0
+#: ``placement`` (default): learners start the placement test; ``exam``: candidates who have
+#: reached their role's targets start the certification exam (the ``new`` tree only: the
+#: one-form exam page with answers saved as chosen came after the ``old`` commit).
+FLOW = os.environ.get("BENCH_FLOW", "placement")
 
 
 @dataclass
@@ -320,20 +324,39 @@ def answer_fields(page: str) -> dict[str, str] | None:
     fields = dict(HIDDEN.findall(page))
     if "item" not in fields:
         return None
-    if 'name="choice"' in page:
-        fields["choice"] = "0"
-    elif 'name="choices"' in page:
-        fields["choices"] = "0"
-    elif 'name="value" value="true"' in page:
-        fields["value"] = "true"
-    elif 'name="pos0"' in page:
-        n = len(set(re.findall(r'name="pos(\d+)"', page)))
-        fields.update({f"pos{i}": str(i) for i in range(n)})
-    elif 'name="value"' in page:
-        fields["value"] = "1"
-    elif 'name="text"' in page:
-        fields["text"] = "a"
-    return fields
+    return {**fields, **some_answer(page)}
+
+
+def some_answer(html: str, prefix: str = "") -> dict[str, str]:
+    """A valid answer to the question in ``html`` (fields named ``prefix`` + name)."""
+    if f'name="{prefix}choice"' in html:
+        return {"choice": "0"}
+    if f'name="{prefix}choices"' in html:
+        return {"choices": "0"}
+    if f'name="{prefix}value" value="true"' in html:
+        return {"value": "true"}
+    if f'name="{prefix}pos0"' in html:
+        n = len(set(re.findall(rf'name="{re.escape(prefix)}pos(\d+)"', html)))
+        return {f"pos{i}": str(i) for i in range(n)}
+    if f'name="{prefix}value"' in html:
+        return {"value": "1"}
+    if f'name="{prefix}text"' in html:
+        return {"text": "a"}
+    return {}
+
+
+EXAM_CARD = re.compile(r'data-item="([0-9a-f-]{36})"\s+data-answer-url="([^"]+)"')
+
+
+def exam_cards(page: str) -> list[tuple[str, dict[str, str]]]:
+    """Each question of the exam page: where its answer goes and a valid answer (the
+    fields the page's script sends: the card's inputs without their prefix)."""
+    found = []
+    for chunk in page.split('<section class="card question')[1:]:
+        card = EXAM_CARD.search(chunk)
+        if card is not None:
+            found.append((card.group(2), some_answer(chunk, card.group(1) + "-")))
+    return found
 
 
 @dataclass
@@ -506,6 +529,106 @@ async def learner(
             stats.failed(type(exc).__name__)
 
 
+async def exam_candidate(
+    tree: Tree,
+    username: str,
+    stats: Stats,
+    arrive_at: float,
+    end_at: float,
+    think: tuple[float, float],
+    outage_retry: float,
+    rng: random.Random,
+) -> None:
+    """A candidate at the synchronized start of the certification exam, as the page's
+    script does it: log in, confirm the start, receive the whole form once, then send each
+    answer as it is chosen (a small idempotent POST with its own answer id; a retry
+    resends the same id), and submit when every question is answered."""
+    import uuid
+
+    import aiohttp
+
+    base = tree.url
+    await asyncio.sleep(max(0.0, arrive_at - time.monotonic()))
+    jar = aiohttp.CookieJar(unsafe=True)
+    connector = aiohttp.TCPConnector(limit=1, force_close=True)
+    async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as s:
+        retry = time.monotonic() + outage_retry
+
+        def retry_deadline() -> float:
+            return max(retry, time.monotonic() + outage_retry)
+
+        try:
+            status, page, _ = await request(
+                s, stats, "login page", "GET", base + "/accounts/login/",
+                retry_until=retry_deadline(),
+            )  # fmt: skip
+            token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
+            status, _, _ = await request(
+                s, stats, "login", "POST", base + "/accounts/login/",
+                data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+                headers={"Referer": base + "/accounts/login/"}, retry_until=retry_deadline(),
+            )  # fmt: skip
+            if status != 302:
+                stats.failed(f"login {status}")
+                return
+            start = base + "/learn/exam/start/"
+            status, page, _ = await request(
+                s, stats, "start page", "GET", start, retry_until=retry_deadline()
+            )
+            if status != 200:
+                stats.failed(f"exam start page {status}")
+                return
+            token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
+            status, _, headers = await request(
+                s, stats, "start", "POST", start,
+                data={"confirm": "yes", "csrfmiddlewaretoken": token},
+                headers={"Referer": start}, retry_until=retry_deadline(),
+            )  # fmt: skip
+            if status != 302:
+                stats.failed(f"exam start {status}")
+                return
+            exam_url = base + headers["Location"]
+            status, page, _ = await request(
+                s, stats, "exam form", "GET", exam_url, retry_until=retry_deadline()
+            )
+            cards = exam_cards(page)
+            if status != 200 or not cards:
+                stats.failed(f"exam form {status}")
+                return
+            token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
+            for answer_url, fields in cards:
+                pause = rng.uniform(*think)
+                if time.monotonic() + pause >= end_at:
+                    return
+                await asyncio.sleep(pause)
+                answer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                t0 = time.perf_counter()
+                status, body, _ = await request(
+                    s, stats, "answer", "POST", base + answer_url,
+                    data={**fields, "answer_id": answer_id, "csrfmiddlewaretoken": token},
+                    headers={"Accept": "application/json", "Referer": exam_url},
+                    retry_until=retry_deadline(),
+                )  # fmt: skip
+                if status == 200 and '"saved": true' in body:
+                    stats.acknowledged.add(answer_id)
+                    stats.answer_times.append(time.monotonic())
+                    stats.took("answer to next question", time.perf_counter() - t0)
+                else:
+                    stats.failed(f"answer {status}")
+                    return
+            status, _, headers = await request(
+                s, stats, "submit", "POST", exam_url + "submit/",
+                data={"confirm": "yes", "csrfmiddlewaretoken": token},
+                headers={"Referer": exam_url}, retry_until=retry_deadline(),
+            )  # fmt: skip
+            if status == 302 and "result" in headers.get("Location", ""):
+                stats.finished += 1
+            else:
+                stats.failed(f"submit {status}")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            stats.failed(type(exc).__name__)
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {"n": 0}
@@ -546,7 +669,7 @@ def run_level(
     async def main() -> None:
         tasks = [
             asyncio.create_task(
-                learner(
+                (exam_candidate if FLOW == "exam" else learner)(
                     tree,
                     f"load{first_learner + i:05d}",
                     stats,
@@ -646,13 +769,21 @@ def run_level(
 
 def markdown(data: dict[str, Any]) -> str:
     lines = [
-        "# Load: the synchronized start on the production configuration",
+        "# Load: the synchronized start on the production configuration"
+        + (" (certification exam)" if data.get("flow") == "exam" else ""),
         "",
         f"Machine: {data['machine']}. {data['workers']} worker processes serving one request",
         "at a time each (gunicorn sync workers; the peers configured alike), PostgreSQL 15 on",
         "the same machine, the asyncio + aiohttp load generator on the same cores too (its",
         "CPU share is given). Each learner arrives at a random moment of the start window,",
-        "logs in, starts the placement test and answers with think time until the run ends;",
+        (
+            "logs in, confirms the start of the certification exam (every candidate at the"
+            " role's targets), receives the whole form once and sends each answer as it is"
+            " chosen (a small idempotent POST), with think time, until the run ends or every"
+            " question is answered and submitted;"
+            if data.get("flow") == "exam"
+            else "logs in, starts the placement test and answers with think time until the run ends;"
+        ),
         f"{data['history']:,} placement responses of past attempts are stored beforehand.",
         f"`old` is commit {OLD_COMMIT} (before this work: no WhiteNoise, database sessions, a",
         "POST + redirect + GET per answer, the bank re-read per answer, exposure counted over",
@@ -774,7 +905,9 @@ def main(argv: list[str]) -> int:
     names = (
         ["new"]
         if quick
-        else os.environ.get("BENCH_TREES", "old,new,new-granian,new-uvicorn").split(",")
+        else os.environ.get(
+            "BENCH_TREES", "new" if FLOW == "exam" else "old,new,new-granian,new-uvicorn"
+        ).split(",")
     )
     kill_level = int(os.environ.get("BENCH_KILL_LEVEL", "300"))
     trees: dict[str, Tree] = {}
@@ -783,7 +916,7 @@ def main(argv: list[str]) -> int:
         trees[name] = Tree(
             name,
             path,
-            f"hocvu_bench_load_{name}",
+            f"hocvu_bench_load_{name}" + ("_exam" if FLOW == "exam" else ""),
             8870 + k,
             htmx=name.startswith("new"),
         )
@@ -794,8 +927,10 @@ def main(argv: list[str]) -> int:
             continue
         recreate_database(tree.database)
         print(f"{tree.name}: preparing {total} learners", flush=True)
+        exam = ["--exam", "1"] if FLOW == "exam" else []
         print(
-            helper(tree, "prepare", "--learners", str(total), "--history", str(history)), flush=True
+            helper(tree, "prepare", "--learners", str(total), "--history", str(history), *exam),
+            flush=True,
         )
     queries = {
         t.name: helper(
@@ -902,10 +1037,14 @@ def main(argv: list[str]) -> int:
         "queries": queries,
     }
     data["ceiling"] = ceiling(data)
-    (RESULTS / ("load-quick.json" if quick else "load.json")).write_text(json.dumps(data, indent=1))
+    data["flow"] = FLOW
+    stem = "load" if FLOW == "placement" else f"load-{FLOW}"
+    (RESULTS / (f"{stem}-quick.json" if quick else f"{stem}.json")).write_text(
+        json.dumps(data, indent=1)
+    )
     text = markdown(data)
     if not quick:
-        (RESULTS / "load.md").write_text(text)
+        (RESULTS / f"{stem}.md").write_text(text)
     print(text)
     return 0
 
