@@ -12,7 +12,10 @@ behaves like the browsers of N learners: each arrives at a random moment of the 
 window (the synchronized start), logs in, starts the placement test and answers, thinking
 10-20 s before each answer, until the run's end. ``new`` answers the way its page does
 with JavaScript (htmx: one request that returns the next question); ``old`` the only way
-it had (a POST, a redirect, a GET).
+it had (a POST, a redirect, a GET). With ``BENCH_FLOW=exam`` the learners are candidates
+at their role's targets starting the certification exam instead (the ``new`` tree): they
+confirm the start, receive the whole form once and send each answer as it is chosen,
+as the exam page's script does (results in ``load-exam.json`` and ``load-exam.md``).
 
 Reported per level: p50/p95/p99 of every request and of the answer (until the next
 question is on screen), answers per second, errors, the server's CPU (gunicorn workers and
@@ -27,8 +30,9 @@ failed with the same answer id (the page's form), and afterwards every acknowled
 must be stored, once. Queries per answer are counted in-process (Django's test client) in
 each tree. Run::
 
-    python -m bench.bench_load            # full: both trees, rising levels, kill test
+    python -m bench.bench_load            # full: every tree, rising levels, kill test
     python -m bench.bench_load --quick    # smoke: the new tree, 40 learners, 40 s
+    BENCH_FLOW=exam python -m bench.bench_load   # the exam's start, the new tree
 """
 
 from __future__ import annotations

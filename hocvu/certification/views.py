@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,10 +29,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from hocvu.assessment.bank import revision
 from hocvu.assessment.forms import answer_error_text, answer_from_form
 from hocvu.assessment.models import Response
 from hocvu.certification import answers, eligibility, exam, pass_mark, rules
 from hocvu.content import services as content
+from hocvu.content import standards
 from hocvu.content.models import ItemKind
 from hocvu.content.scoring import InvalidAnswer
 from hocvu.credentials.models import Achievement
@@ -81,11 +84,33 @@ def _home_context(learner: User, achievement: Achievement) -> dict[str, Any]:
     }
 
 
+#: How long a computed typical pass mark is kept (a new bank revision replaces it sooner).
+TYPICAL_PASS_MARK_SECONDS = 6 * 3600
+
+
 def _typical_pass_mark(achievement: Achievement) -> pass_mark.TypicalPassMark | None:
-    """The pass mark on the role's average form, in numbers (decision 0010)."""
+    """The pass mark on the role's average form, in numbers (decision 0010).
+
+    It depends on the role's targets, the secure pool's items and their parameters, and
+    the standard in force, not on the candidate: computed once per bank revision (every
+    saved or recalibrated item bumps it) and standard, then read from the cache. Reading
+    the whole pool was half the cost of the exam's start page.
+    """
     role = achievement.role_profile
-    cells = exam.blueprint(role)
-    return pass_mark.typical(cells, exam.pool_for(role)) if cells else None
+    key = ":".join(
+        [
+            "exam-typical-pass-mark",
+            str(role.pk),
+            str(revision(role.version_id)),
+            standards.in_force().id,
+        ]
+    )
+    found = cache.get(key)
+    if found is None:
+        cells = exam.blueprint(role)
+        found = pass_mark.typical(cells, exam.pool_for(role)) if cells else ""
+        cache.set(key, found, TYPICAL_PASS_MARK_SECONDS)
+    return found or None
 
 
 def _achievement(learner: User) -> Achievement | None:

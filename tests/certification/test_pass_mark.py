@@ -151,3 +151,29 @@ def test_the_result_names_the_pass_mark_of_the_form_and_the_standard(exam_world:
     page = client.get(reverse("exam-result", args=[attempt.pk])).content.decode()
     assert 'id="pass-mark"' in page
     assert f"{result['total']}" in page and f"{round(result['expected_at_cut'])}" in page
+
+
+@pytest.mark.django_db
+def test_the_typical_pass_mark_is_computed_once_per_bank_revision(exam_world: Any) -> None:  # noqa: F811
+    """The exam's start page shows the role's typical pass mark; it reads the whole secure
+    pool, so it is kept per bank revision, and a changed item brings a fresh figure."""
+    from unittest import mock
+
+    from hocvu.certification import exam, views
+    from hocvu.content.models import Item, ItemPool
+
+    achievement = exam_world.achievement
+    role = achievement.role_profile
+    with mock.patch.object(exam, "pool_for", wraps=exam.pool_for) as read:
+        first = views._typical_pass_mark(achievement)
+        assert views._typical_pass_mark(achievement) == first
+        assert read.call_count == 1, "the second page view read the pool again"
+        # Every exam item far harder: the expected score at the pass mark falls.
+        for item in Item.objects.filter(pool=ItemPool.EXAM, competence__version=role.version):
+            item.b = float(item.b) + 3.0
+            item.save(update_fields=["b"])  # a saved item bumps the bank revision
+        after = views._typical_pass_mark(achievement)
+        assert read.call_count == 2
+    assert first is not None and after is not None
+    assert after.percent < first.percent
+    assert after == pass_mark.typical(exam.blueprint(role), exam.pool_for(role))
