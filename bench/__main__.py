@@ -17,7 +17,8 @@ from bench.machine import describe as machine
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 ORDER = [
-    "cat", "calibration", "units", "placement", "targets", "standard", "load", "study_time", "lighthouse", "issue",
+    "cat", "calibration", "units", "placement", "targets", "standard", "load", "load-exam",
+    "load-analysis", "study_time", "lighthouse", "issue",
     "verify", "dashboard", "roster", "export",
 ]  # fmt: skip
 

@@ -789,11 +789,21 @@ def markdown(data: dict[str, Any]) -> str:
             else "logs in, starts the placement test and answers with think time until the run ends;"
         ),
         f"{data['history']:,} placement responses of past attempts are stored beforehand.",
-        f"`old` is commit {OLD_COMMIT} (before this work: no WhiteNoise, database sessions, a",
-        "POST + redirect + GET per answer, the bank re-read per answer, exposure counted over",
-        "all responses, one audit lock); `new` is this tree (htmx answer: one request) under",
-        "gunicorn, the production configuration; `new-granian` and `new-uvicorn` are the same",
-        "tree under granian (WSGI, 1 blocking thread a worker) and uvicorn (ASGI, hocvu/asgi.py).",
+        *(
+            [
+                "`new` is this tree under gunicorn, the production configuration; the exam has",
+                "no `old` peer (the one-form exam page came after the `old` commit).",
+            ]
+            if data.get("flow") == "exam"
+            else [
+                f"`old` is commit {OLD_COMMIT} (before this work: no WhiteNoise, database "
+                "sessions, a POST + redirect + GET per answer, the bank re-read per answer, "
+                "exposure counted over all responses, one audit lock); `new` is this tree (htmx "
+                "answer: one request) under gunicorn, the production configuration; "
+                "`new-granian` and `new-uvicorn` are the same tree under granian (WSGI, 1 "
+                "blocking thread a worker) and uvicorn (ASGI, hocvu/asgi.py).",
+            ]
+        ),
         f"Window {data['window_s']} s, think time {data['think_s'][0]:g}-{data['think_s'][1]:g} s, "
         f"run {data['duration_s']} s per level. A level holds with p95 < 500 ms (all requests),",
         "0 errors and 0 lost answers. The trees ran one after the other at each level; the",
