@@ -380,10 +380,6 @@ class Stats:
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
-class Outage(Exception):
-    """The server is not there (the kill test): retry the same request."""
-
-
 async def request(
     session: Any,
     stats: Stats,
@@ -416,6 +412,53 @@ async def request(
             await asyncio.sleep(1)
 
 
+class Visitor:
+    """One learner's browser: its own connection and cookies, every request retried with
+    the same body while the server is away (``outage_retry`` seconds after the last
+    success: the kill test), each timed into ``stats`` under its kind."""
+
+    def __init__(self, tree: Tree, stats: Stats, outage_retry: float) -> None:
+        self.base = tree.url
+        self.stats = stats
+        self.outage_retry = outage_retry
+        self.retry = time.monotonic() + outage_retry
+        self.session: Any = None
+
+    async def __aenter__(self) -> Visitor:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            connector=aiohttp.TCPConnector(limit=1, force_close=True),
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+
+    async def call(self, kind: str, method: str, url: str, **kw: Any) -> tuple[int, str, Any]:
+        """``url``: a path of the site, or an address already absolute."""
+        deadline = max(self.retry, time.monotonic() + self.outage_retry)
+        full = self.base + url if url.startswith("/") else url
+        return await request(
+            self.session, self.stats, kind, method, full, retry_until=deadline, **kw
+        )
+
+    async def log_in(self, username: str) -> bool:
+        _, page, _ = await self.call("login page", "GET", "/accounts/login/")
+        token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
+        status, _, _ = await self.call(
+            "login",
+            "POST",
+            "/accounts/login/",
+            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": self.base + "/accounts/login/"},
+        )
+        if status != 302:
+            self.stats.failed(f"login {status}")
+        return status == 302
+
+
 async def learner(
     tree: Tree,
     username: str,
@@ -426,67 +469,30 @@ async def learner(
     outage_retry: float,
     rng: random.Random,
 ) -> None:
+    """A learner at the synchronized start of the placement test: log in, start, then
+    answer (one request that brings the next question with htmx; a POST, a redirect and a
+    GET without) with think time until the run ends or the test does."""
     import aiohttp
 
-    base = tree.url
     await asyncio.sleep(max(0.0, arrive_at - time.monotonic()))
-    jar = aiohttp.CookieJar(unsafe=True)
-    connector = aiohttp.TCPConnector(limit=1, force_close=True)
-    async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as s:
-        retry = time.monotonic() + outage_retry
-
-        def retry_deadline() -> float:
-            return max(retry, time.monotonic() + outage_retry)
-
+    async with Visitor(tree, stats, outage_retry) as v:
         try:
-            status, page, _ = await request(
-                s,
-                stats,
-                "login page",
-                "GET",
-                base + "/accounts/login/",
-                retry_until=retry_deadline(),
-            )
-            token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
-            status, _, headers = await request(
-                s,
-                stats,
-                "login",
-                "POST",
-                base + "/accounts/login/",
-                data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-                headers={"Referer": base + "/accounts/login/"},
-                retry_until=retry_deadline(),
-            )
-            if status != 302:
-                stats.failed(f"login {status}")
+            if not await v.log_in(username):
                 return
-            status, page, _ = await request(
-                s,
-                stats,
-                "start page",
-                "GET",
-                base + "/learn/placement/",
-                retry_until=retry_deadline(),
-            )
+            _, page, _ = await v.call("start page", "GET", "/learn/placement/")
             token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
-            status, _, headers = await request(
-                s,
-                stats,
+            status, _, headers = await v.call(
                 "start",
                 "POST",
-                base + "/learn/placement/",
+                "/learn/placement/",
                 data={"csrfmiddlewaretoken": token},
-                headers={"Referer": base + "/learn/placement/"},
-                retry_until=retry_deadline(),
+                headers={"Referer": v.base + "/learn/placement/"},
             )
             if status != 302:
                 stats.failed(f"start {status}")
                 return
-            url = base + headers["Location"]
-            status, page, _ = await request(
-                s, stats, "question", "GET", url, retry_until=retry_deadline()
-            )
+            url = v.base + headers["Location"]
+            status, page, _ = await v.call("question", "GET", url)
             if status != 200:
                 stats.failed(f"question {status}")
                 return
@@ -501,15 +507,8 @@ async def learner(
                     return
                 t0 = time.perf_counter()
                 extra = {"HX-Request": "true"} if tree.htmx else {}
-                status, body, headers = await request(
-                    s,
-                    stats,
-                    "answer",
-                    "POST",
-                    url,
-                    data=fields,
-                    headers={"Referer": url, **extra},
-                    retry_until=retry_deadline(),
+                status, body, headers = await v.call(
+                    "answer", "POST", url, data=fields, headers={"Referer": url, **extra}
                 )
                 if status in (200, 204, 302):
                     stats.acknowledged.add(fields["answer_id"])
@@ -522,9 +521,7 @@ async def learner(
                     stats.finished += 1
                     return
                 if status == 302:  # the page without JavaScript: follow to the next question
-                    status, body, _ = await request(
-                        s, stats, "question", "GET", url, retry_until=retry_deadline()
-                    )
+                    status, body, _ = await v.call("question", "GET", url)
                     if status != 200:
                         stats.failed(f"question {status}")
                         return
@@ -552,50 +549,29 @@ async def exam_candidate(
 
     import aiohttp
 
-    base = tree.url
     await asyncio.sleep(max(0.0, arrive_at - time.monotonic()))
-    jar = aiohttp.CookieJar(unsafe=True)
-    connector = aiohttp.TCPConnector(limit=1, force_close=True)
-    async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as s:
-        retry = time.monotonic() + outage_retry
-
-        def retry_deadline() -> float:
-            return max(retry, time.monotonic() + outage_retry)
-
+    async with Visitor(tree, stats, outage_retry) as v:
         try:
-            status, page, _ = await request(
-                s, stats, "login page", "GET", base + "/accounts/login/",
-                retry_until=retry_deadline(),
-            )  # fmt: skip
-            token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
-            status, _, _ = await request(
-                s, stats, "login", "POST", base + "/accounts/login/",
-                data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-                headers={"Referer": base + "/accounts/login/"}, retry_until=retry_deadline(),
-            )  # fmt: skip
-            if status != 302:
-                stats.failed(f"login {status}")
+            if not await v.log_in(username):
                 return
-            start = base + "/learn/exam/start/"
-            status, page, _ = await request(
-                s, stats, "start page", "GET", start, retry_until=retry_deadline()
-            )
+            start = "/learn/exam/start/"
+            status, page, _ = await v.call("start page", "GET", start)
             if status != 200:
                 stats.failed(f"exam start page {status}")
                 return
             token = dict(HIDDEN.findall(page)).get("csrfmiddlewaretoken", "")
-            status, _, headers = await request(
-                s, stats, "start", "POST", start,
+            status, _, headers = await v.call(
+                "start",
+                "POST",
+                start,
                 data={"confirm": "yes", "csrfmiddlewaretoken": token},
-                headers={"Referer": start}, retry_until=retry_deadline(),
-            )  # fmt: skip
+                headers={"Referer": v.base + start},
+            )
             if status != 302:
                 stats.failed(f"exam start {status}")
                 return
-            exam_url = base + headers["Location"]
-            status, page, _ = await request(
-                s, stats, "exam form", "GET", exam_url, retry_until=retry_deadline()
-            )
+            exam_url = v.base + headers["Location"]
+            status, page, _ = await v.call("exam form", "GET", exam_url)
             cards = exam_cards(page)
             if status != 200 or not cards:
                 stats.failed(f"exam form {status}")
@@ -608,12 +584,13 @@ async def exam_candidate(
                 await asyncio.sleep(pause)
                 answer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 t0 = time.perf_counter()
-                status, body, _ = await request(
-                    s, stats, "answer", "POST", base + answer_url,
+                status, body, _ = await v.call(
+                    "answer",
+                    "POST",
+                    answer_url,
                     data={**fields, "answer_id": answer_id, "csrfmiddlewaretoken": token},
                     headers={"Accept": "application/json", "Referer": exam_url},
-                    retry_until=retry_deadline(),
-                )  # fmt: skip
+                )
                 if status == 200 and '"saved": true' in body:
                     stats.acknowledged.add(answer_id)
                     stats.answer_times.append(time.monotonic())
@@ -621,11 +598,13 @@ async def exam_candidate(
                 else:
                     stats.failed(f"answer {status}")
                     return
-            status, _, headers = await request(
-                s, stats, "submit", "POST", exam_url + "submit/",
+            status, _, headers = await v.call(
+                "submit",
+                "POST",
+                exam_url + "submit/",
                 data={"confirm": "yes", "csrfmiddlewaretoken": token},
-                headers={"Referer": exam_url}, retry_until=retry_deadline(),
-            )  # fmt: skip
+                headers={"Referer": exam_url},
+            )
             if status == 302 and "result" in headers.get("Location", ""):
                 stats.finished += 1
             else:
